@@ -22,19 +22,12 @@ public static class Program
         KernelBenchmarks.Quick = Take(rest, "--quick");
         bool writeReadme = Take(rest, "--write-readme");
         KernelBenchmarks.Filter = TakeValue(rest, "--filter");
-        bool search = Take(rest, "--search");
 
         var job = Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("ShortRun-InProcess");
         var config = ManualConfig.Create(DefaultConfig.Instance).AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);
 
         double peak = FmaPeak.MeasureGflops(Environment.ProcessorCount);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 FMA peak on {Environment.ProcessorCount} threads: {peak:F1} GFLOP/s"));
-
-        if (search)
-        {
-            BenchmarkRunner.Run(SearchBenchmarksType(), config, rest.ToArray());
-            return 0;
-        }
 
         var summary = BenchmarkRunner.Run<KernelBenchmarks>(config, rest.ToArray());
         var records = ToRecords(summary, peak);
@@ -43,8 +36,6 @@ public static class Program
         if (writeReadme) ReadmeTable.Write(FindReadme(), table, peak, KernelBenchmarks.Quick);
         return records.Count > 0 ? 0 : 1;
     }
-
-    private static Type SearchBenchmarksType() => typeof(SearchBenchmarks);
 
     private static List<BenchRecord> ToRecords(Summary summary, double peak)
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Ompq.Bench;
@@ -15,11 +14,9 @@ public static class ReadmeTable
         int b = text.IndexOf(Begin, StringComparison.Ordinal);
         int e = text.IndexOf(End, StringComparison.Ordinal);
         if (b < 0 || e < b) throw new InvalidDataException($"{readmePath} lacks the {Begin} / {End} markers");
-        string header = string.Create(CultureInfo.InvariantCulture,
-            $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} threads of {CpuName()} " +
-            $"({RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}); fp32 FMA peak measured {peakGflops:F0} GFLOP/s. " +
-            $"Command: `dotnet run -c Release --project bench/Ompq.Bench -- {(quick ? "--quick " : "")}--write-readme`. " +
-            "BenchmarkDotNet ShortRun, in-process, medians. Ratio = ours/libtorch in throughput (> 1: ours faster).\n\n");
+        string command = $"dotnet run -c Release --project bench/Ompq.Bench -- {(quick ? "--quick " : "")}--write-readme";
+        string header = FormattableString.Invariant(
+            $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} threads of {CpuName()} ({RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}); fp32 FMA peak measured {peakGflops:F0} GFLOP/s. Command: `{command}`. BenchmarkDotNet ShortRun, in-process, medians. Ratio = ours/libtorch in throughput (> 1: ours faster).\n\n");
         string updated = text[..(b + Begin.Length)] + "\n" + header + table + text[e..];
         string tmp = readmePath + ".tmp";
         File.WriteAllText(tmp, updated);
