@@ -18,7 +18,7 @@ internal readonly struct ChannelQuantArgs
 
 /// <summary>
 /// Fake quantization. Per tensor: one thread per element. Symmetric per channel: first one group per channel
-/// reduces max|w| (shared-memory tree) into the scales, then one thread per element quantizes with its channel's
+/// reduces max|w| (shared-memory tree) into the scales (1 for a channel of zeros), then one thread per element quantizes with its channel's
 /// scale. Rounding is half to even, as torch.round.
 /// </summary>
 internal static class FakeQuantKernels
@@ -37,17 +37,13 @@ internal static class FakeQuantKernels
         for (int i = thread; i < p.PerChannel; i += GroupReduce.Threads)
             absMax = XMath.Max(absMax, XMath.Abs(w[channelBase + i]));
         float channelMax = GroupReduce.Max(shared, thread, absMax);
-        if (thread == 0) scales[channel] = channelMax / p.QMax;
+        // A channel of zeros gets scale 1 (as QuantParams.Symmetric does) and quantizes to zeros.
+        if (thread == 0) scales[channel] = channelMax > 0f ? channelMax / p.QMax : 1f;
     }
 
     public static void PerChannel(Index1D index, ArrayView<float> w, ArrayView<float> scales, ArrayView<float> y, ChannelQuantArgs p)
     {
         float scale = scales[index / p.PerChannel];
-        if (scale == 0f)
-        {
-            y[index] = 0f;
-            return;
-        }
         float q = XMath.Min(XMath.Max(XMath.RoundToEven(w[index] / scale), p.QMin), p.QMax);
         y[index] = q * scale;
     }

@@ -124,11 +124,11 @@ internal sealed class GemmLauncher
     public void Gemm(in GemmShape shape, BufferSlice a, BufferSlice b, BufferSlice c)
     {
         shape.Validate();
-        a.Require(shape.ASize, "A");
-        b.Require(shape.BSize, "B");
-        c.Require(shape.CSize, "C");
+        a.Require(shape.ASize, "a");
+        b.Require(shape.BSize, "b");
+        c.Require(shape.CSize, "c");
         var args = new GemmArgs(shape.M, shape.N, shape.K, shape.TransA, shape.TransB, shape.Alpha, shape.Beta, 0, default);
-        Launch(args, _owner.View(a, "A"), _owner.View(b, "B"), _owner.View(c, "C"), _owner.Dummy);
+        Launch(args, _owner.View(a, "a"), _owner.View(b, "b"), _owner.View(c, "c"), _owner.Dummy);
     }
 
     public void Linear(in LinearShape shape, BufferSlice x, BufferSlice weight, BufferSlice? bias, BufferSlice y, in Epilogue epilogue)

@@ -89,16 +89,18 @@ public sealed class IlgpuKernels : IKernels
         Stream.Synchronize();
     }
 
+    /// <summary>Copies the whole slice into the start of <paramref name="destination"/>, after the queued work.</summary>
     public void Download(BufferSlice source, Span<float> destination)
     {
-        source.Require(destination.Length, "source");
-        if (destination.IsEmpty)
+        var view = View(source, "source");
+        if (destination.Length < source.Length)
+            throw new KernelArgumentException($"destination holds {destination.Length} floats, expected at least {source.Length}");
+        if (source.Length == 0)
         {
             Synchronize();
             return;
         }
-        var view = View(source, "source").SubView(0, destination.Length);
-        view.CopyToCPU(Stream, destination);
+        view.CopyToCPU(Stream, destination[..checked((int)source.Length)]);
         Stream.Synchronize();
     }
 
