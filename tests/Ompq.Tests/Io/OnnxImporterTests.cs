@@ -106,6 +106,15 @@ public sealed class OnnxImporterTests : IDisposable
     }
 
     [Fact]
+    public void PaddingOnlyAtTheEndIsRejected()
+    {
+        string path = Path.Combine(_dir, "pads.onnx");
+        File.WriteAllBytes(path, OnnxTestModels.ConvThen("Relu", pads: new long[] { 0, 0, 2, 2 }));
+        var e = Assert.Throws<InvalidInputException>(() => OnnxImporter.Load(path));
+        Assert.Contains("node 'conv0' (Conv): asymmetric height padding (0 before, 2 after)", e.Message);
+    }
+
+    [Fact]
     public void TruncatedModelIsRejected()
     {
         var bytes = File.ReadAllBytes(OnnxTestModels.ResNet18Path);

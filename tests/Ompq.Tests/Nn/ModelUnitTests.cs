@@ -174,6 +174,16 @@ public sealed class ModelUnitTests
     }
 
     [Fact]
+    public void SmallResNetTakesColourImages()
+    {
+        using var model = ModelZoo.Create("resnet20", inputSize: 32, channels: 3, classes: 100);
+        Assert.Equal((3, 32, 32), model.InputShape);
+        Assert.Equal(new[] { 100 }, model.OutputShape);
+        Assert.Equal(64L * 8 * 8, model.Units(SearchMode.Qat)[^1].FeatureSize);
+        Assert.Equal(16L * 3 * 9 + 32, model.Fixed(SearchMode.Qat).Params - (64L * 100 + 100));
+    }
+
+    [Fact]
     public void WrongInputChannelsAreRejected()
     {
         using var kernels = new CpuKernels();
