@@ -46,6 +46,10 @@ internal readonly unsafe struct ConvB : IPackB
         int* columnStarts = stackalloc int[nr];
         var masks = stackalloc Vector256<float>[2 * Math.Min(window, MaxMaskTable)];
         bool tabled = window <= MaxMaskTable;
+        // Divisions by s per packed row would cost as much as the copy itself: tabulate each tap's offset.
+        int* tapOffsets = stackalloc int[Math.Min(window, MaxMaskTable)];
+        if (tabled)
+            for (int rs = 0; rs < window; rs++) tapOffsets[rs] = rs / s * dilationH * w + rs % s * dilationW;
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
@@ -75,21 +79,25 @@ internal readonly unsafe struct ConvB : IPackB
 
             float* panel = destination + (long)jr * kc;
             int c = p0 / window, rsIndex = p0 - c * window;
+            float* channel = x + (long)c * h * w;
             for (int p = 0; p < kc; p++, panel += nr)
             {
-                int dh = rsIndex / s * dilationH, dw = rsIndex % s * dilationW;
                 Vector256<float> mask0, mask1;
+                int tapOffset;
                 if (tabled)
                 {
                     mask0 = masks[2 * rsIndex];
                     mask1 = masks[2 * rsIndex + 1];
+                    tapOffset = tapOffsets[rsIndex];
                 }
                 else
                 {
+                    int dh = rsIndex / s * dilationH, dw = rsIndex % s * dilationW;
                     mask0 = Mask(ih0, iw0, dh, dw);
                     mask1 = Mask(ih1, iw1, dh, dw);
+                    tapOffset = dh * w + dw;
                 }
-                float* origin = x + (long)c * h * w + dh * w + dw;
+                float* origin = channel + tapOffset;
                 if (consecutive)
                 {
                     float* first = origin + columnOffsets[0];
@@ -104,7 +112,7 @@ internal readonly unsafe struct ConvB : IPackB
                 if (++rsIndex == window)
                 {
                     rsIndex = 0;
-                    c++;
+                    channel += (long)h * w;
                 }
             }
         }

@@ -15,6 +15,9 @@ internal static unsafe class Gemm
     /// <summary>Column block when A fits in one MC block: each B panel is then used once, so it is packed just before use.</summary>
     private const int NarrowNC = 256;
 
+    /// <summary>Column block when A is pre-packed: B's block can stay in L2 since repacking A is free.</summary>
+    private const int PrepackedNC = 768;
+
     /// <summary>C[m×n] = alpha·op(A)·op(B) + beta·C with dense row-major operands.</summary>
     public static void Run(int m, int n, int k, float alpha, float* a, int lda, bool transA,
         float* b, int ldb, bool transB, float beta, float* c, int ldc, int threads)
@@ -56,7 +59,7 @@ internal static unsafe class Gemm
         where TC : struct, IGemmOutput
     {
         const int mr = GemmKernel.MR, nr = GemmKernel.NR;
-        int ncMax = m1 - m0 <= MC ? NarrowNC : NC;
+        int ncMax = m1 - m0 <= MC ? NarrowNC : a.Prepacked ? PrepackedNC : NC;
         float* packedB = ThreadScratch.Get(1, (long)KC * RoundUp(Math.Min(ncMax, n1 - n0), nr));
         float* packedA = ThreadScratch.Get(2, (long)RoundUp(Math.Min(MC, m1 - m0), mr) * KC);
         float* staged = stackalloc float[mr * nr];

@@ -65,12 +65,17 @@ internal readonly unsafe struct DenseB(float* b, int ld, bool transposed) : IPac
 /// </summary>
 internal unsafe interface IPackA
 {
+    /// <summary>True when panels are already packed, so re-visiting A for every column block costs nothing.</summary>
+    bool Prepacked { get; }
+
     float* Panels(int i0, int mc, int p0, int kc, float* scratch);
 }
 
 /// <summary>A dense row-major A (or its transpose), scaled by alpha while it is packed.</summary>
 internal readonly unsafe struct DenseA(float* a, int ld, bool transposed, float alpha) : IPackA
 {
+    public bool Prepacked => false;
+
     public float* Panels(int i0, int mc, int p0, int kc, float* scratch)
     {
         Pack(i0, mc, p0, kc, scratch);
@@ -139,6 +144,8 @@ internal readonly unsafe struct PrePackedA : IPackA
         }
         return new PrePackedA(destination, padded);
     }
+
+    public bool Prepacked => true;
 
     public float* Panels(int i0, int mc, int p0, int kc, float* scratch) => panels + (long)p0 * paddedRows + (long)i0 * kc;
 }
