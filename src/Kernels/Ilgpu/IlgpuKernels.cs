@@ -172,6 +172,7 @@ public sealed class IlgpuKernels : IKernels
             if (_gram.IsValueCreated) _gram.Value.Dispose();
             if (_minMax.IsValueCreated) _minMax.Value.Dispose();
             if (_fakeQuant.IsValueCreated) _fakeQuant.Value.Dispose();
+            if (_conv.IsValueCreated) _conv.Value.Dispose();
             _dummy.Dispose();
             Accelerator.Dispose();
             _context.Dispose();

@@ -23,6 +23,7 @@ internal static class KernelCatalog
         Indexed(typeof(PoolingKernels), nameof(PoolingKernels.Max)),
         Indexed(typeof(PoolingKernels), nameof(PoolingKernels.Average)),
         Grouped(typeof(PoolingKernels), nameof(PoolingKernels.GlobalAverage)),
+        Indexed(typeof(PoolingKernels), nameof(PoolingKernels.GlobalAverageSmall)),
         Indexed(typeof(FakeQuantKernels), nameof(FakeQuantKernels.PerTensor)),
         Grouped(typeof(FakeQuantKernels), nameof(FakeQuantKernels.ChannelScales)),
         Indexed(typeof(FakeQuantKernels), nameof(FakeQuantKernels.PerChannel)),
@@ -30,9 +31,7 @@ internal static class KernelCatalog
         Grouped(typeof(MinMaxKernels), nameof(MinMaxKernels.Finish)),
         Grouped(typeof(GramKernels), nameof(GramKernels.Partials)),
         Indexed(typeof(GramKernels), nameof(GramKernels.SumSplitsAndMirror)),
-        Grouped(typeof(OrthogonalityKernels), nameof(OrthogonalityKernels.RowColumnMeans)),
-        Grouped(typeof(OrthogonalityKernels), nameof(OrthogonalityKernels.GrandMean)),
-        Indexed(typeof(OrthogonalityKernels), nameof(OrthogonalityKernels.Center)),
+        Grouped(typeof(OrthogonalityKernels), nameof(OrthogonalityKernels.Center)),
     ];
 
     private static KernelEntry Grouped(Type type, string name) => new($"{type.Name}.{name}", Find(type, name), true);

@@ -42,7 +42,7 @@ public sealed class PtxCompileTests
     [InlineData("MinMaxKernels.Partials")]
     [InlineData("PoolingKernels.GlobalAverage")]
     [InlineData("FakeQuantKernels.ChannelScales")]
-    [InlineData("OrthogonalityKernels.RowColumnMeans")]
+    [InlineData("OrthogonalityKernels.Center")]
     public void ReductionsUseGroupSharedMemory(string kernel)
     {
         string code = Ptx.Value.Single(p => p.Kernel == kernel).Code;
