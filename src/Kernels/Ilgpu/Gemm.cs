@@ -120,7 +120,7 @@ internal static class GemmKernels
         return p.TransB == 0 ? b[(long)k * p.N + n] : b[(long)n * p.K + k];
     }
 
-    private static void Store(ArrayView<float> c, ArrayView<float> bias, GemmArgs p, int row, int col, float sum)
+    internal static void Store(ArrayView<float> c, ArrayView<float> bias, GemmArgs p, int row, int col, float sum)
     {
         if (row >= p.M || col >= p.N) return;
         long index = (long)row * p.N + col;
@@ -137,11 +137,13 @@ internal sealed class GemmLauncher
 {
     private readonly IlgpuKernels _owner;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> _tiled;
+    private readonly Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>> _largeTiled;
 
     public GemmLauncher(IlgpuKernels owner)
     {
         _owner = owner;
         _tiled = owner.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(GemmKernels.Tiled);
+        _largeTiled = new(() => owner.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(GemmLargeTileKernels.Tiled));
     }
 
     public void Gemm(in GemmShape shape, BufferSlice a, BufferSlice b, BufferSlice c)
@@ -168,10 +170,22 @@ internal sealed class GemmLauncher
 
     private void Launch(GemmArgs args, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias)
     {
+        if (UseLargeTiles(args))
+        {
+            var largeGrid = new Index2D(Ceil(args.N, GemmLargeTileKernels.Tile), Ceil(args.M, GemmLargeTileKernels.Tile));
+            _largeTiled.Value(new KernelConfig(largeGrid, new Index2D(GemmLargeTileKernels.Threads, 1)), a, b, c, bias, args);
+            return;
+        }
         var grid = new Index2D(Ceil(args.N, GemmKernels.Tile), Ceil(args.M, GemmKernels.Tile));
-        var config = new KernelConfig(grid, new Index2D(GemmKernels.Threads, 1));
-        _tiled(config, a, b, c, bias, args);
+        _tiled(new KernelConfig(grid, new Index2D(GemmKernels.Threads, 1)), a, b, c, bias, args);
     }
+
+    private bool UseLargeTiles(GemmArgs args) => _owner.GemmTiling switch
+    {
+        GemmTiling.Tile64 => false,
+        GemmTiling.Tile128 => true,
+        _ => (long)Ceil(args.N, GemmLargeTileKernels.Tile) * Ceil(args.M, GemmLargeTileKernels.Tile) >= 2L * _owner.Accelerator.NumMultiprocessors,
+    };
 
     private static int Ceil(int value, int divisor) => (value + divisor - 1) / divisor;
 }

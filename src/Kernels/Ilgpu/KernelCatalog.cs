@@ -14,6 +14,7 @@ internal static class KernelCatalog
     public static IReadOnlyList<KernelEntry> All { get; } =
     [
         Grouped(typeof(GemmKernels), nameof(GemmKernels.Tiled)),
+        Grouped(typeof(GemmLargeTileKernels), nameof(GemmLargeTileKernels.Tiled)),
         Grouped(typeof(Conv2dKernels), nameof(Conv2dKernels.ImplicitGemm)),
         Indexed(typeof(DepthwiseConv2dKernels), nameof(DepthwiseConv2dKernels.Direct)),
         Indexed(typeof(BatchNormKernels), nameof(BatchNormKernels.Inference)),

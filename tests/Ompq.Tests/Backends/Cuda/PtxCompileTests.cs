@@ -26,6 +26,7 @@ public sealed class PtxCompileTests
 
     [Theory]
     [InlineData("GemmKernels.Tiled")]
+    [InlineData("GemmLargeTileKernels.Tiled")]
     [InlineData("Conv2dKernels.ImplicitGemm")]
     [InlineData("GramKernels.Partials")]
     public void TiledKernelsStageThroughSharedMemoryAndKeepAccumulatorsInRegisters(string kernel)

@@ -1,4 +1,5 @@
 using Ompq.Kernels;
+using Ompq.Kernels.Ilgpu;
 using Ompq.Tests.Kernels;
 using Ompq.Tests.Reference;
 using TorchSharp;
@@ -8,28 +9,40 @@ namespace Ompq.Tests.Backends.IlgpuCpu;
 
 /// <summary>
 /// Kernel paths of the ILGPU backend that the shared suite's small simulator shapes never reach: several 64×64
-/// tiles and K slices in GEMM and convolution, Gram split over d, min/max split over several groups per channel,
+/// tiles and K slices in GEMM and convolution, the 128×128 GEMM kernel, Gram split over d, min/max split over several groups per channel,
 /// global pooling of large planes by a group. Checked against TorchSharp with the suite's tolerances.
 /// </summary>
 [Collection(IlgpuCpuCollection.Name)]
 public sealed class IlgpuCpuTilingTests(IlgpuCpuFixture fixture) : KernelTestBase<IlgpuCpuFixture>(fixture)
 {
     [SkippableTheory]
-    [InlineData(false, false)]
-    [InlineData(true, false)]
-    [InlineData(false, true)]
-    [InlineData(true, true)]
-    public void GemmAcrossSeveralTilesAndSlices(bool transA, bool transB)
+    [InlineData(false, false, GemmTiling.Tile64)]
+    [InlineData(true, false, GemmTiling.Tile64)]
+    [InlineData(false, true, GemmTiling.Tile64)]
+    [InlineData(true, true, GemmTiling.Tile64)]
+    [InlineData(false, false, GemmTiling.Tile128)]
+    [InlineData(true, true, GemmTiling.Tile128)]
+    public void GemmAcrossSeveralTilesAndSlices(bool transA, bool transB, GemmTiling tiling)
     {
+        // 64×64 tiles: 2×3 of them and 3 K slices; 128×128 tiles: 1×2 of them and 5 K slices.
         var shape = new GemmShape(70, 130, 40, transA, transB, Alpha: 0.75f, Beta: -0.5f);
-        var rng = new Random(transA ? 3 : 1 + (transB ? 1 : 0));
+        var rng = new Random((transA ? 2 : 1) + (transB ? 2 : 0) + (int)tiling * 4);
         var a = RandomData.Uniform(rng, shape.ASize);
         var b = RandomData.Uniform(rng, shape.BSize);
         var c = RandomData.Uniform(rng, shape.CSize);
         using var da = Upload(a);
         using var db = Upload(b);
         using var dc = Upload(c);
-        Backend.Gemm(shape, da, db, dc);
+        var kernels = (IlgpuKernels)Backend;
+        kernels.GemmTiling = tiling;
+        try
+        {
+            kernels.Gemm(shape, da, db, dc);
+        }
+        finally
+        {
+            kernels.GemmTiling = GemmTiling.Auto;
+        }
         var actual = Download(dc);
 
         using var scope = torch.NewDisposeScope();
@@ -38,7 +51,39 @@ public sealed class IlgpuCpuTilingTests(IlgpuCpuFixture fixture) : KernelTestBas
         var tc = From(c, shape.M, shape.N);
         var expected = Values(ta.matmul(tb) * shape.Alpha + tc * shape.Beta);
         var magnitude = Values(ta.abs().matmul(tb.abs()) * Math.Abs(shape.Alpha) + tc.abs() * Math.Abs(shape.Beta));
-        Close.Assert(expected, actual, 2e-5f, 1e-6f, $"gemm {shape}", magnitude);
+        Close.Assert(expected, actual, 2e-5f, 1e-6f, $"gemm {shape} {tiling}", magnitude);
+    }
+
+    [SkippableFact]
+    public void LinearWithLargeTilesAppliesBiasAndEpilogue()
+    {
+        var shape = new LinearShape(130, 37, 150);
+        var rng = new Random(21);
+        var x = RandomData.Uniform(rng, (long)shape.Batch * shape.In);
+        var w = RandomData.Uniform(rng, (long)shape.Out * shape.In);
+        var bias = RandomData.Uniform(rng, shape.Out);
+        using var dx = Upload(x);
+        using var dw = Upload(w);
+        using var db = Upload(bias);
+        using var dy = Backend.Allocate((long)shape.Batch * shape.Out);
+        var kernels = (IlgpuKernels)Backend;
+        kernels.GemmTiling = GemmTiling.Tile128;
+        try
+        {
+            kernels.Linear(shape, dx, dw, db, dy, Epilogue.Relu6);
+        }
+        finally
+        {
+            kernels.GemmTiling = GemmTiling.Auto;
+        }
+
+        using var scope = torch.NewDisposeScope();
+        var tx = From(x, shape.Batch, shape.In);
+        var tw = From(w, shape.Out, shape.In);
+        var tb = From(bias, shape.Out);
+        var expected = Values(torch.nn.functional.linear(tx, tw, tb).clamp(0, 6));
+        var magnitude = Values(torch.nn.functional.linear(tx.abs(), tw.abs(), tb.abs()));
+        Close.Assert(expected, Download(dy), 2e-5f, 1e-6f, $"linear {shape} 128x128 tiles", magnitude);
     }
 
     [SkippableFact]
