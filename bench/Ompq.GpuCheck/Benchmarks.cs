@@ -5,7 +5,7 @@ using Ompq.Kernels.Ilgpu;
 namespace Ompq.GpuCheck;
 
 /// <summary>
-/// Times the kernels that dominate OMPQ on the device: GEMM (beside cuBLAS sgemm when it loads), a ResNet-18 3×3
+/// Times the kernels that dominate OMPQ on the device: GEMM with both tile sizes (beside cuBLAS sgemm when it loads), a ResNet-18 3×3
 /// convolution at batch 32, a MobileNetV2 depthwise layer and the Gram step. Each timing is the best of five runs of
 /// enough launches to last ≈0.2 s, bracketed by synchronizations.
 /// </summary>
@@ -21,7 +21,12 @@ internal sealed class Benchmarks(IlgpuKernels device, bool small)
             using var a = Filled(shape.ASize);
             using var b = Filled(shape.BSize);
             using var c = device.Allocate(shape.CSize);
-            Report($"gemm {size}^3 (tiled 64x64, 4x4/thread)", shape.Flops, 3L * size * size * 4, () => device.Gemm(shape, a, b, c));
+            foreach (var (tiling, label) in new[] { (GemmTiling.Tile64, "64x64 tiles, 4x4/thread"), (GemmTiling.Tile128, "128x128 tiles, 8x8/thread") })
+            {
+                device.GemmTiling = tiling;
+                Report($"gemm {size}^3 ({label})", shape.Flops, 3L * size * size * 4, () => device.Gemm(shape, a, b, c));
+            }
+            device.GemmTiling = GemmTiling.Auto;
             if (blas is not null)
                 Report($"gemm {size}^3 (cuBLAS sgemm)", shape.Flops, 3L * size * size * 4, () => blas.Gemm(shape, a, b, c));
         }

@@ -31,9 +31,11 @@ internal readonly struct ConvArgs
 /// Convolution as an implicit GEMM per group: C[k, pixel] = Σ_{c,r,s} W[k, (c,r,s)] · X[(c,r,s), pixel], where the
 /// X operand is gathered on the fly from the NCHW input (zero outside the padded image), never materialised.
 /// Tiles as <see cref="GemmKernels"/>: 64 output channels × 64 output pixels per group of 16×16 threads, 4×4 per
-/// thread, the (c,r,s) dimension in slices of 16 through shared memory. Each thread gathers the same pixel column in
-/// every slice, so its (n, p, q) decode is hoisted out of the loop; consecutive threads gather consecutive pixels.
-/// Bias, activation and output fake-quant are applied at the store (grid z = conv group).
+/// thread, the (c,r,s) dimension in slices of 16 through shared memory, the next slice prefetched into registers.
+/// Each thread gathers the same pixel column in every slice, so its (n, p, q) decode is hoisted out of the loop;
+/// consecutive threads gather consecutive pixels. The (c,r,s) decode comes from a small per-shape table (see
+/// <see cref="GatherTable"/>) instead of integer divisions. Bias, activation and output fake-quant are applied at
+/// the store (grid z = conv group).
 /// </summary>
 internal static class Conv2dKernels
 {
@@ -42,7 +44,7 @@ internal static class Conv2dKernels
     public const int Threads = 256;
     public const int SharedStride = Tile + 1;
 
-    public static void ImplicitGemm(ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, ConvArgs p)
+    public static void ImplicitGemm(ArrayView<float> x, ArrayView<float> w, ArrayView<int> table, ArrayView<float> bias, ArrayView<float> y, ConvArgs p)
     {
         var tileW = SharedMemory.Allocate<float>(TileK * SharedStride);
         var tileX = SharedMemory.Allocate<float>(TileK * SharedStride);
@@ -53,21 +55,27 @@ internal static class Conv2dKernels
         int channelBase = Grid.IdxY * Tile;
         int group = Grid.IdxZ;
 
-        // The pixel this thread gathers in every slice.
-        int gatherPixel = pixelBase + thread % Tile;
-        int gatherK = thread / Tile;
-        bool pixelValid = gatherPixel < p.Npq;
-        int n = 0, ih0 = 0, iw0 = 0;
-        if (pixelValid)
+        // The pixel this thread gathers in every slice, as the input offset of its window's top-left corner.
+        int gatherColumn = thread % Tile;
+        int gatherPixel = pixelBase + gatherColumn;
+        int gatherRow = thread / Tile;
+        int ih0 = 0, iw0 = 0;
+        long corner = 0;
+        if (gatherPixel < p.Npq)
         {
-            n = gatherPixel / p.Pq;
+            int n = gatherPixel / p.Pq;
             int pq = gatherPixel - n * p.Pq;
             int oh = pq / p.Q;
             int ow = pq - oh * p.Q;
             ih0 = oh * p.StrideH - p.PadH;
             iw0 = ow * p.StrideW - p.PadW;
+            corner = ((long)n * p.C + (long)group * p.CPerGroup) * p.H * p.W + (long)ih0 * p.W + iw0;
         }
-        long xBase = ((long)n * p.C + (long)group * p.CPerGroup) * p.H * p.W;
+        else
+        {
+            // Out-of-range pixels gather nothing: an origin that fails every bounds check.
+            ih0 = -1 << 20;
+        }
         long wBase = (long)group * p.KPerGroup * p.Crs;
 
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0;
@@ -75,34 +83,32 @@ internal static class Conv2dKernels
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0;
         float c30 = 0, c31 = 0, c32 = 0, c33 = 0;
 
+        float w0n = LoadW(w, p, wBase, channelBase, 0, thread, 0), w1n = LoadW(w, p, wBase, channelBase, 0, thread, 1);
+        float w2n = LoadW(w, p, wBase, channelBase, 0, thread, 2), w3n = LoadW(w, p, wBase, channelBase, 0, thread, 3);
+        float x0n = Gather(x, table, p, corner, ih0, iw0, gatherRow), x1n = Gather(x, table, p, corner, ih0, iw0, gatherRow + 4);
+        float x2n = Gather(x, table, p, corner, ih0, iw0, gatherRow + 8), x3n = Gather(x, table, p, corner, ih0, iw0, gatherRow + 12);
+
         for (int k0 = 0; k0 < p.Crs; k0 += TileK)
         {
-            for (int j = 0; j < 4; j++)
-            {
-                int wm = thread / TileK + 16 * j;
-                int wk = thread % TileK;
-                int gm = channelBase + wm, gkw = k0 + wk;
-                float vw = 0;
-                if (gm < p.KPerGroup && gkw < p.Crs) vw = w[wBase + (long)gm * p.Crs + gkw];
-                tileW[wk * SharedStride + wm] = vw;
-
-                int xk = gatherK + 4 * j;
-                int gkx = k0 + xk;
-                float vx = 0;
-                if (pixelValid && gkx < p.Crs)
-                {
-                    int c = gkx / p.Rs;
-                    int rs = gkx - c * p.Rs;
-                    int r = rs / p.S;
-                    int s = rs - r * p.S;
-                    int ih = ih0 + r * p.DilationH;
-                    int iw = iw0 + s * p.DilationW;
-                    if (ih >= 0 && ih < p.H && iw >= 0 && iw < p.W)
-                        vx = x[xBase + ((long)c * p.H + ih) * p.W + iw];
-                }
-                tileX[xk * SharedStride + thread % Tile] = vx;
-            }
+            int wColumn = thread % TileK, wRow = thread / TileK;
+            tileW[wColumn * SharedStride + wRow] = w0n;
+            tileW[wColumn * SharedStride + wRow + 16] = w1n;
+            tileW[wColumn * SharedStride + wRow + 32] = w2n;
+            tileW[wColumn * SharedStride + wRow + 48] = w3n;
+            tileX[gatherRow * SharedStride + gatherColumn] = x0n;
+            tileX[(gatherRow + 4) * SharedStride + gatherColumn] = x1n;
+            tileX[(gatherRow + 8) * SharedStride + gatherColumn] = x2n;
+            tileX[(gatherRow + 12) * SharedStride + gatherColumn] = x3n;
             Group.Barrier();
+
+            int next = k0 + TileK;
+            if (next < p.Crs)
+            {
+                w0n = LoadW(w, p, wBase, channelBase, next, thread, 0); w1n = LoadW(w, p, wBase, channelBase, next, thread, 1);
+                w2n = LoadW(w, p, wBase, channelBase, next, thread, 2); w3n = LoadW(w, p, wBase, channelBase, next, thread, 3);
+                x0n = Gather(x, table, p, corner, ih0, iw0, next + gatherRow); x1n = Gather(x, table, p, corner, ih0, iw0, next + gatherRow + 4);
+                x2n = Gather(x, table, p, corner, ih0, iw0, next + gatherRow + 8); x3n = Gather(x, table, p, corner, ih0, iw0, next + gatherRow + 12);
+            }
 
             for (int kk = 0; kk < TileK; kk++)
             {
@@ -122,6 +128,26 @@ internal static class Conv2dKernels
         StoreColumn(y, bias, p, group, k0Out, px + 16, c01, c11, c21, c31);
         StoreColumn(y, bias, p, group, k0Out, px + 32, c02, c12, c22, c32);
         StoreColumn(y, bias, p, group, k0Out, px + 48, c03, c13, c23, c33);
+    }
+
+    /// <summary>Weight rows are contiguous along (c,r,s): consecutive threads read consecutive floats of a row.</summary>
+    private static float LoadW(ArrayView<float> w, ConvArgs p, long wBase, int channelBase, int k0, int thread, int j)
+    {
+        int m = channelBase + thread / TileK + 16 * j;
+        int k = k0 + thread % TileK;
+        if (m >= p.KPerGroup || k >= p.Crs) return 0f;
+        return w[wBase + (long)m * p.Crs + k];
+    }
+
+    /// <summary>Input element (c,r,s) = <paramref name="k"/> of this thread's window; zero in the padding.</summary>
+    private static float Gather(ArrayView<float> x, ArrayView<int> table, ConvArgs p, long corner, int ih0, int iw0, int k)
+    {
+        if (k >= p.Crs) return 0f;
+        int packed = table[2 * k];
+        int ih = ih0 + (packed >> 16);
+        int iw = iw0 + (packed & 0xFFFF);
+        if (ih < 0 || ih >= p.H || iw < 0 || iw >= p.W) return 0f;
+        return x[corner + table[2 * k + 1]];
     }
 
     /// <summary>Stores the four output channels k, k+16, k+32, k+48 of one output pixel.</summary>
@@ -152,24 +178,28 @@ internal static class Conv2dKernels
 /// Launches convolutions: the direct depthwise kernel when every group has one input channel
 /// (<see cref="DepthwiseConv2dKernels"/>), the implicit GEMM otherwise.
 /// </summary>
-internal sealed class Conv2dLauncher
+internal sealed class Conv2dLauncher : IDisposable
 {
     private readonly IlgpuKernels _owner;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvArgs> _implicitGemm;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ConvArgs> _implicitGemm;
     private readonly DepthwiseConv2dLauncher _depthwise;
+    private readonly GatherTable _tables;
 
     public Conv2dLauncher(IlgpuKernels owner)
     {
         _owner = owner;
-        _implicitGemm = owner.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvArgs>(Conv2dKernels.ImplicitGemm);
+        _implicitGemm = owner.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ConvArgs>(Conv2dKernels.ImplicitGemm);
         _depthwise = new DepthwiseConv2dLauncher(owner);
+        _tables = new GatherTable(owner.Accelerator);
     }
 
     public void Conv2d(in Conv2dShape shape, BufferSlice x, BufferSlice weight, BufferSlice? bias, BufferSlice y, in Epilogue epilogue)
     {
         shape.Validate();
-        if (shape.OutputSize > int.MaxValue || shape.InputSize > int.MaxValue * 4L)
+        if (shape.OutputSize > int.MaxValue || (long)shape.CPerGroup * shape.R * shape.S > int.MaxValue / 2)
             throw new KernelArgumentException($"conv2d tensors are too large for one launch: {shape}");
+        if ((shape.R - 1L) * shape.DilationH > GatherTable.MaxWindowOffset || (shape.S - 1L) * shape.DilationW > GatherTable.MaxWindowOffset)
+            throw new KernelArgumentException($"conv2d window spans more than {GatherTable.MaxWindowOffset} pixels: {shape}");
         x.Require(shape.InputSize, "x");
         weight.Require(shape.WeightSize, "weight");
         bias?.Require(shape.K, "bias");
@@ -187,8 +217,10 @@ internal sealed class Conv2dLauncher
         }
         var grid = new Index3D(Ceil(args.Npq, Conv2dKernels.Tile), Ceil(args.KPerGroup, Conv2dKernels.Tile), shape.Groups);
         var config = new KernelConfig(grid, new Index3D(Conv2dKernels.Threads, 1, 1));
-        _implicitGemm(config, xView, wView, biasView, yView, args);
+        _implicitGemm(config, xView, wView, _tables.For(shape), biasView, yView, args);
     }
+
+    public void Dispose() => _tables.Dispose();
 
     private static int Ceil(int value, int divisor) => (value + divisor - 1) / divisor;
 }

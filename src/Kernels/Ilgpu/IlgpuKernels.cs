@@ -55,6 +55,9 @@ public sealed class IlgpuKernels : IKernels
     }
 
     public IlgpuDeviceKind Kind { get; }
+
+    /// <summary>GEMM tile size for Gemm and Linear (automatic by default); exposed for benchmarks.</summary>
+    public GemmTiling GemmTiling { get; set; } = GemmTiling.Auto;
     public BackendInfo Info { get; }
     internal Accelerator Accelerator { get; }
     internal AcceleratorStream Stream => Accelerator.DefaultStream;
@@ -172,6 +175,7 @@ public sealed class IlgpuKernels : IKernels
             if (_gram.IsValueCreated) _gram.Value.Dispose();
             if (_minMax.IsValueCreated) _minMax.Value.Dispose();
             if (_fakeQuant.IsValueCreated) _fakeQuant.Value.Dispose();
+            if (_conv.IsValueCreated) _conv.Value.Dispose();
             _dummy.Dispose();
             Accelerator.Dispose();
             _context.Dispose();
