@@ -79,14 +79,14 @@ internal sealed class GraphExecutor : IDisposable
                     int firstRoot = storageOf[inputIds[0]];
                     long size = Tensor.SizeOf(shape);
                     if (node.CanRunInPlace && owned[firstRoot] is { } reusable && remaining[firstRoot] == 1
-                        && inputs[0].Data.Length == size && inputs[0].Data.Offset == 0 && reusable.Length == size
+                        && inputs[0].Data.Length == size && inputs[0].Data.Offset == 0
                         && !inputIds.Skip(1).Any(id => storageOf[id] == firstRoot))
                     {
                         // The operand is read for the last time here: write the result over it.
                         owned[firstRoot] = null;
                         remaining[firstRoot] = 0;
                         owned[outId] = reusable;
-                        inputs[0] = new Tensor(Kernels, reusable, inputs[0].Shape, ownsBuffer: false);
+                        inputs[0] = new Tensor(Kernels, reusable.Slice(0, size), inputs[0].Shape, ownsBuffer: false);
                     }
                     else
                     {
@@ -94,7 +94,7 @@ internal sealed class GraphExecutor : IDisposable
                     }
                     storageOf[outId] = outId;
                     remaining[outId] = _consumers[outId];
-                    output = new Tensor(Kernels, owned[outId]!, shape, ownsBuffer: false);
+                    output = new Tensor(Kernels, owned[outId]!.Slice(0, size), shape, ownsBuffer: false);
                     node.Run(Kernels, _parameters, _weights![i], inputs, output);
                 }
                 values[outId] = output;
