@@ -12,6 +12,7 @@ namespace Ompq.Kernels.Cpu;
 /// </summary>
 internal static unsafe class DepthwiseConv2d
 {
+
     public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
     {
         var s = shape;
@@ -42,6 +43,11 @@ internal static unsafe class DepthwiseConv2d
         int* tapOffsets = stackalloc int[s.S];
         for (int t = 0; t < s.S; t++)
             tapOffsets[t] = (t * s.DilationW) % s.StrideW * layout.PhaseLength + (t * s.DilationW) / s.StrideW;
+        if (s.R == 3 && s.S == 3)
+        {
+            ThreeByThree(s, layout, padded, taps, tapOffsets, initial, store, output, tailMask);
+            return;
+        }
         for (int oh = 0; oh < p; oh++)
         {
             float* outRow = output + (long)oh * q;
@@ -58,6 +64,63 @@ internal static unsafe class DepthwiseConv2d
                 acc = store.Apply(acc);
                 if (ow < full) Avx.Store(outRow + ow, acc);
                 else Avx.MaskStore(outRow + ow, tailMask, acc);
+            }
+        }
+    }
+
+    /// <summary>The common 3×3 case with the nine taps in registers and two output vectors in flight.</summary>
+    private static void ThreeByThree(in Conv2dShape s, in PaddedLayout layout, float* padded, Vector256<float>* taps, int* tapOffsets,
+        Vector256<float> initial, in VectorEpilogue store, float* output, Vector256<float> tailMask)
+    {
+        int p = s.P, q = s.Q, full = q & ~7;
+        var k00 = taps[0]; var k01 = taps[1]; var k02 = taps[2];
+        var k10 = taps[3]; var k11 = taps[4]; var k12 = taps[5];
+        var k20 = taps[6]; var k21 = taps[7]; var k22 = taps[8];
+        int o0 = tapOffsets[0], o1 = tapOffsets[1], o2 = tapOffsets[2];
+        long rowStep = (long)s.DilationH * layout.RowLength;
+        for (int oh = 0; oh < p; oh++)
+        {
+            float* outRow = output + (long)oh * q;
+            float* r0 = padded + (long)oh * s.StrideH * layout.RowLength;
+            float* r1 = r0 + rowStep, r2 = r1 + rowStep;
+            int ow = 0;
+            for (; ow + 16 <= full; ow += 16)
+            {
+                var a = Fma.MultiplyAdd(k00, Avx.LoadVector256(r0 + ow + o0), initial);
+                var b = Fma.MultiplyAdd(k00, Avx.LoadVector256(r0 + ow + 8 + o0), initial);
+                a = Fma.MultiplyAdd(k01, Avx.LoadVector256(r0 + ow + o1), a);
+                b = Fma.MultiplyAdd(k01, Avx.LoadVector256(r0 + ow + 8 + o1), b);
+                a = Fma.MultiplyAdd(k02, Avx.LoadVector256(r0 + ow + o2), a);
+                b = Fma.MultiplyAdd(k02, Avx.LoadVector256(r0 + ow + 8 + o2), b);
+                a = Fma.MultiplyAdd(k10, Avx.LoadVector256(r1 + ow + o0), a);
+                b = Fma.MultiplyAdd(k10, Avx.LoadVector256(r1 + ow + 8 + o0), b);
+                a = Fma.MultiplyAdd(k11, Avx.LoadVector256(r1 + ow + o1), a);
+                b = Fma.MultiplyAdd(k11, Avx.LoadVector256(r1 + ow + 8 + o1), b);
+                a = Fma.MultiplyAdd(k12, Avx.LoadVector256(r1 + ow + o2), a);
+                b = Fma.MultiplyAdd(k12, Avx.LoadVector256(r1 + ow + 8 + o2), b);
+                a = Fma.MultiplyAdd(k20, Avx.LoadVector256(r2 + ow + o0), a);
+                b = Fma.MultiplyAdd(k20, Avx.LoadVector256(r2 + ow + 8 + o0), b);
+                a = Fma.MultiplyAdd(k21, Avx.LoadVector256(r2 + ow + o1), a);
+                b = Fma.MultiplyAdd(k21, Avx.LoadVector256(r2 + ow + 8 + o1), b);
+                a = Fma.MultiplyAdd(k22, Avx.LoadVector256(r2 + ow + o2), a);
+                b = Fma.MultiplyAdd(k22, Avx.LoadVector256(r2 + ow + 8 + o2), b);
+                Avx.Store(outRow + ow, store.Apply(a));
+                Avx.Store(outRow + ow + 8, store.Apply(b));
+            }
+            for (; ow < q; ow += 8)
+            {
+                var a = Fma.MultiplyAdd(k00, Avx.LoadVector256(r0 + ow + o0), initial);
+                a = Fma.MultiplyAdd(k01, Avx.LoadVector256(r0 + ow + o1), a);
+                a = Fma.MultiplyAdd(k02, Avx.LoadVector256(r0 + ow + o2), a);
+                a = Fma.MultiplyAdd(k10, Avx.LoadVector256(r1 + ow + o0), a);
+                a = Fma.MultiplyAdd(k11, Avx.LoadVector256(r1 + ow + o1), a);
+                a = Fma.MultiplyAdd(k12, Avx.LoadVector256(r1 + ow + o2), a);
+                a = Fma.MultiplyAdd(k20, Avx.LoadVector256(r2 + ow + o0), a);
+                a = Fma.MultiplyAdd(k21, Avx.LoadVector256(r2 + ow + o1), a);
+                a = Fma.MultiplyAdd(k22, Avx.LoadVector256(r2 + ow + o2), a);
+                a = store.Apply(a);
+                if (ow < full) Avx.Store(outRow + ow, a);
+                else Avx.MaskStore(outRow + ow, tailMask, a);
             }
         }
     }
@@ -85,6 +148,29 @@ internal static unsafe class DepthwiseConv2d
         public int RowLength { get; }
         public long Size => (long)rows * RowLength;
 
+        /// <summary>Stride 2: even input columns (after padding) to phase 0, odd ones to phase 1, 16 at a time.</summary>
+        private void SplitPairs(float* src, float* even, float* odd)
+        {
+            var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+            int i = 0;
+            while (i < PhaseLength)
+            {
+                int col = 2 * i - padW;
+                if (col >= 0 && col + 16 <= w && i + 8 <= PhaseLength)
+                {
+                    var lo = Avx2.PermuteVar8x32(Avx.LoadVector256(src + col), order);
+                    var hi = Avx2.PermuteVar8x32(Avx.LoadVector256(src + col + 8), order);
+                    Avx.Store(even + i, Avx2.Permute2x128(lo, hi, 0x20));
+                    Avx.Store(odd + i, Avx2.Permute2x128(lo, hi, 0x31));
+                    i += 8;
+                    continue;
+                }
+                even[i] = (uint)col < (uint)w ? src[col] : 0f;
+                odd[i] = (uint)(col + 1) < (uint)w ? src[col + 1] : 0f;
+                i++;
+            }
+        }
+
         public void Fill(float* plane, float* padded)
         {
             for (int yRow = 0; yRow < rows; yRow++)
@@ -99,9 +185,18 @@ internal static unsafe class DepthwiseConv2d
                 float* src = plane + (long)ih * w;
                 if (strideW == 1)
                 {
-                    new Span<float>(dst, padW).Clear();
-                    Buffer.MemoryCopy(src, dst + padW, (long)w * sizeof(float), (long)w * sizeof(float));
-                    new Span<float>(dst + padW + w, RowLength - padW - w).Clear();
+                    // Rows are short (7–112 floats): inline vector copies beat library calls here.
+                    for (int i = 0; i < padW; i++) dst[i] = 0f;
+                    float* body = dst + padW;
+                    int col = 0;
+                    for (; col + 8 <= w; col += 8) Avx.Store(body + col, Avx.LoadVector256(src + col));
+                    for (; col < w; col++) body[col] = src[col];
+                    for (int i = padW + w; i < RowLength; i++) dst[i] = 0f;
+                    continue;
+                }
+                if (strideW == 2)
+                {
+                    SplitPairs(src, dst, dst + PhaseLength);
                     continue;
                 }
                 for (int f = 0; f < strideW; f++)
