@@ -88,6 +88,21 @@ public sealed class ModelUnitTests
         Assert.Equal(l.Macs * 16 * 16 / (56 * 56), s.Macs);
     }
 
+    [Theory]
+    [InlineData("resnet18")]
+    [InlineData("resnet50")]
+    [InlineData("resnet20")]
+    public void DetectorFindsTheSameUnitsAsTheBuilders(string name)
+    {
+        // The ONNX importer relies on the detector; on the zoo graphs it must reproduce the hand-written QAT units.
+        using var model = ModelZoo.Create(name);
+        var (detected, covered) = ResidualUnitDetector.Detect(model.Graph);
+        var units = model.Units(SearchMode.Qat);
+        Assert.Equal(units.Select(u => u.Name), detected.Select(u => u.Name));
+        Assert.Equal(units.Select(u => string.Join(",", u.Layers)), detected.Select(u => string.Join(",", u.Layers)));
+        Assert.DoesNotContain("conv1", covered);
+    }
+
     [Fact]
     public void ResNet50HasThreeUnitsPerBottleneck()
     {
