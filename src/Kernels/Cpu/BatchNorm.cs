@@ -1,0 +1,33 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Ompq.Kernels.Cpu;
+
+/// <summary>Inference batch-norm folded to y = act(x·a_c + b_c) per channel plane.</summary>
+internal static unsafe class BatchNorm
+{
+    public static void Inference(ChannelShape shape, float* x, float* gamma, float* beta, float* mean, float* variance,
+        float eps, float* y, Activation activation, int threads)
+    {
+        var a = new float[shape.C];
+        var b = new float[shape.C];
+        for (int c = 0; c < shape.C; c++)
+        {
+            a[c] = gamma[c] / MathF.Sqrt(variance[c] + eps);
+            b[c] = beta[c] - mean[c] * a[c];
+        }
+        nint xs = (nint)x, ys = (nint)y;
+        long spatial = shape.Spatial;
+        CpuParallel.For(shape.N * shape.C, threads, plane =>
+        {
+            int c = plane % shape.C;
+            float* xp = (float*)xs + plane * spatial, yp = (float*)ys + plane * spatial;
+            var va = Vector256.Create(a[c]);
+            var vb = Vector256.Create(b[c]);
+            long i = 0;
+            for (; i + 8 <= spatial; i += 8)
+                Avx.Store(yp + i, Activations.Apply(activation, Fma.MultiplyAdd(Avx.LoadVector256(xp + i), va, vb)));
+            for (; i < spatial; i++) yp[i] = Activations.Apply(activation, MathF.FusedMultiplyAdd(xp[i], a[c], b[c]));
+        });
+    }
+}

@@ -1,0 +1,78 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Ompq.Kernels.Cpu;
+
+/// <summary>
+/// Fake quantization: q = clamp(round(x/scale) + zp, qmin, qmax), y = (q − zp)·scale, round half to even
+/// (torch.round). Division (not multiplication by 1/scale) so ties land exactly where torch puts them.
+/// </summary>
+internal static unsafe class FakeQuant
+{
+    /// <summary>Per-tensor grid in vector form, prepared once per call.</summary>
+    internal readonly struct Grid
+    {
+        public readonly Vector256<float> Scale, ZeroPoint, Low, High;
+        public readonly float ScaleS, ZeroPointS, LowS, HighS;
+
+        public Grid(QuantParams q)
+        {
+            ScaleS = q.Scale;
+            ZeroPointS = q.ZeroPoint;
+            LowS = q.QMin;
+            HighS = q.QMax;
+            Scale = Vector256.Create(ScaleS);
+            ZeroPoint = Vector256.Create(ZeroPointS);
+            Low = Vector256.Create(LowS);
+            High = Vector256.Create(HighS);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Apply(Vector256<float> x)
+        {
+            var q = Avx.RoundToNearestInteger(Avx.Divide(x, Scale)) + ZeroPoint;
+            q = Avx.Min(Avx.Max(q, Low), High);
+            return (q - ZeroPoint) * Scale;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Apply(float x)
+        {
+            float q = MathF.Round(x / ScaleS, MidpointRounding.ToEven) + ZeroPointS;
+            q = MathF.Min(MathF.Max(q, LowS), HighS);
+            return (q - ZeroPointS) * ScaleS;
+        }
+    }
+
+    public static void PerTensor(QuantParams quant, float* x, float* y, long length, int threads)
+    {
+        var grid = new Grid(quant);
+        nint xs = (nint)x, ys = (nint)y;
+        CpuParallel.ForRange(length, threads, 1 << 16, (start, end) =>
+        {
+            float* xp = (float*)xs, yp = (float*)ys;
+            long i = start;
+            for (; i + 8 <= end; i += 8) Avx.Store(yp + i, grid.Apply(Avx.LoadVector256(xp + i)));
+            for (; i < end; i++) yp[i] = grid.Apply(xp[i]);
+        });
+    }
+
+    /// <summary>Symmetric per-channel weight fake quant; a channel of zeros gets scale 1 and stays zero.</summary>
+    public static void WeightsPerChannel(int channels, long perChannel, int bits, float* w, float* y, float* scales, int threads)
+    {
+        int qmax = (1 << (bits - 1)) - 1;
+        nint ws = (nint)w, ys = (nint)y, ss = (nint)scales;
+        CpuParallel.For(channels, threads, c =>
+        {
+            float* wc = (float*)ws + c * perChannel, yc = (float*)ys + c * perChannel;
+            float absMax = MinMax.AbsMax(wc, perChannel);
+            float scale = absMax > 0 ? absMax / qmax : 1f;
+            if (ss != 0) ((float*)ss)[c] = scale;
+            var grid = new Grid(new QuantParams(scale, 0, -qmax - 1, qmax));
+            long i = 0;
+            for (; i + 8 <= perChannel; i += 8) Avx.Store(yc + i, grid.Apply(Avx.LoadVector256(wc + i)));
+            for (; i < perChannel; i++) yc[i] = grid.Apply(wc[i]);
+        });
+    }
+}

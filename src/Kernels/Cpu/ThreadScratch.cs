@@ -1,0 +1,31 @@
+using System.Runtime.InteropServices;
+
+namespace Ompq.Kernels.Cpu;
+
+/// <summary>
+/// Per-thread aligned scratch (im2col columns, packed GEMM panels) that grows to the largest request and is
+/// then reused, so kernels neither allocate nor page-fault on every call. Each slot is independent so one
+/// kernel can hold several scratch areas at once.
+/// </summary>
+internal static unsafe class ThreadScratch
+{
+    public const int Slots = 3;
+
+    [ThreadStatic] private static nint[]? blocks;
+    [ThreadStatic] private static long[]? capacities;
+
+    /// <summary>Returns at least <paramref name="length"/> floats, 64-byte aligned, valid until this thread asks for the same slot again.</summary>
+    public static float* Get(int slot, long length)
+    {
+        blocks ??= new nint[Slots];
+        capacities ??= new long[Slots];
+        if (capacities[slot] < length)
+        {
+            if (blocks[slot] != 0) NativeMemory.AlignedFree((void*)blocks[slot]);
+            long grown = Math.Max(length, capacities[slot] * 3 / 2);
+            blocks[slot] = (nint)NativeMemory.AlignedAlloc((nuint)(grown * sizeof(float) + 64), 64);
+            capacities[slot] = grown;
+        }
+        return (float*)blocks[slot];
+    }
+}

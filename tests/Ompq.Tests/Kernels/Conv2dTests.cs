@@ -1,0 +1,87 @@
+using Ompq.Kernels;
+using Ompq.Tests.Reference;
+using TorchSharp;
+using static Ompq.Tests.Reference.TorchTensors;
+
+namespace Ompq.Tests.Kernels;
+
+/// <summary>
+/// Conv2d against torch.nn.functional.conv2d over random shapes cycling through five kinds: general, 1×1
+/// stride 1, grouped, depthwise (with a channel multiplier sometimes), and strided/dilated/padded with odd
+/// and size-1 dims. Tolerance: 2e-5 relative to conv(|x|, |w|) + |bias|.
+/// </summary>
+public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<TFixture>(fixture)
+    where TFixture : BackendFixture, IBackendCases
+{
+    [SkippableTheory]
+    [MemberData(nameof(Cases))]
+    public void MatchesTorch(int caseIndex)
+    {
+        var rng = CaseRandom("conv2d", caseIndex);
+        var shape = ConvCases.Random(rng, Limits, caseIndex % 5);
+        bool hasBias = rng.Next(3) > 0;
+        var x = RandomData.Uniform(rng, shape.InputSize);
+        var w = RandomData.Uniform(rng, shape.WeightSize);
+        var bias = hasBias ? RandomData.Uniform(rng, shape.K) : null;
+        var actual = RunConv2d(shape, x, w, bias, Epilogue.None);
+        var (expected, magnitude) = ConvCases.Reference(shape, x, w, bias, Activation.None);
+        Close.Assert(expected, actual, 2e-5f, 1e-6f, $"conv2d {shape} bias={hasBias}", magnitude);
+    }
+}
+
+/// <summary>Random convolution shapes and the torch reference, shared by the conv and epilogue tests.</summary>
+internal static class ConvCases
+{
+    /// <summary>kind: 0 general, 1 pointwise (1×1 stride 1), 2 grouped, 3 depthwise, 4 odd strides/dilation/padding.</summary>
+    public static Conv2dShape Random(Random rng, ShapeLimits limits, int kind)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            int n = RandomData.Size(rng, limits.MaxBatch);
+            int h = RandomData.Size(rng, limits.MaxSpatial), w = RandomData.Size(rng, limits.MaxSpatial);
+            int cg = RandomData.Size(rng, limits.MaxChannels), kg = RandomData.Size(rng, limits.MaxChannels);
+            int groups = 1, r = rng.Next(1, 4) * 2 - 1, s = r, stride = 1, pad = r / 2, dilation = 1;
+            switch (kind)
+            {
+                case 1:
+                    r = s = 1;
+                    pad = 0;
+                    break;
+                case 2:
+                    groups = rng.Next(2, 5);
+                    break;
+                case 3:
+                    groups = RandomData.Size(rng, limits.MaxChannels);
+                    cg = 1;
+                    kg = rng.Next(4) == 0 ? 2 : 1;
+                    stride = rng.Next(1, 3);
+                    break;
+                case 4:
+                    r = rng.Next(1, 6);
+                    s = rng.Next(1, 6);
+                    stride = rng.Next(1, 4);
+                    dilation = rng.Next(1, 3);
+                    pad = rng.Next(0, 3);
+                    break;
+            }
+            var shape = new Conv2dShape(n, cg * groups, h, w, kg * groups, r, s,
+                stride, kind == 4 ? rng.Next(1, 4) : stride, pad, kind == 4 ? rng.Next(0, 3) : pad,
+                dilation, kind == 4 ? rng.Next(1, 3) : dilation, groups);
+            if (ShapeRules.WindowFits(shape)) return shape;
+            if (attempt > 100) return Conv2dShape.Square(1, 1, 3, 3, 1, 1);
+        }
+    }
+
+    /// <summary>Activated reference output and the magnitude conv(|x|, |w|) + |bias| that bounds its rounding error.</summary>
+    public static (float[] Expected, float[] Magnitude) Reference(Conv2dShape s, float[] x, float[] w, float[]? bias, Activation activation)
+    {
+        using var scope = torch.NewDisposeScope();
+        var tx = From(x, s.N, s.C, s.H, s.W);
+        var tw = From(w, s.K, s.CPerGroup, s.R, s.S);
+        var tb = bias is null ? null : From(bias, s.K);
+        long[] strides = [s.StrideH, s.StrideW], padding = [s.PadH, s.PadW], dilation = [s.DilationH, s.DilationW];
+        var y = torch.nn.functional.conv2d(tx, tw, tb, strides, padding, dilation, s.Groups);
+        var magnitude = torch.nn.functional.conv2d(tx.abs(), tw.abs(), tb?.abs(), strides, padding, dilation, s.Groups);
+        return (Values(TorchActivation.Apply(activation, y)), Values(magnitude));
+    }
+}
