@@ -1,48 +1,87 @@
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace Ompq.Kernels.Cpu;
 
-/// <summary>C[m×n] = alpha·op(A)·op(B) + beta·C with leading dimensions, row-major.</summary>
+/// <summary>
+/// Packed, cache-blocked GEMM (BLIS loop order): for each NC-wide column block and KC-deep slice, B is
+/// packed once into L1-sized NR-column panels; for each MC-row block A is packed into MR-row panels that
+/// stay in L2; the micro-kernel then sweeps every MR×NR tile. Work is split across workers by whole
+/// column (or row) ranges so each worker packs privately and no barriers are needed.
+/// </summary>
 internal static unsafe class Gemm
 {
+    public const int KC = 256;
+    public const int MC = 144;
+    public const int NC = 3072;
+
+    /// <summary>C[m×n] = alpha·op(A)·op(B) + beta·C with dense row-major operands.</summary>
     public static void Run(int m, int n, int k, float alpha, float* a, int lda, bool transA,
         float* b, int ldb, bool transB, float beta, float* c, int ldc, int threads)
+        => Run(m, n, k, new DenseA(a, lda, transA, alpha), new DenseB(b, ldb, transB), beta, c, ldc, default, threads);
+
+    /// <summary>C = A·B (+ beta·C) with B from any packable source, finished tiles passed through the epilogue.</summary>
+    public static void Run<TB>(int m, int n, int k, DenseA a, TB b, float beta, float* c, int ldc, RowEpilogue epilogue, int threads)
+        where TB : struct, IPackB
     {
-        float* bRows = b;
-        int bStride = ldb;
-        if (transB)
+        nint cs = (nint)c;
+        if (threads <= 1 || (double)m * n * k < 1 << 21)
         {
-            // Row-broadcast kernel wants B as K×N rows.
-            bRows = ThreadScratch.Get(1, (long)k * n);
-            bStride = n;
-            for (int j = 0; j < n; j++)
-                for (int p = 0; p < k; p++) bRows[(long)p * n + j] = b[(long)j * ldb + p];
+            Block(0, m, 0, n, k, a, b, beta, c, ldc, epilogue);
+            return;
         }
-        nint az = (nint)a, bz = (nint)bRows, cz = (nint)c;
-        CpuParallel.ForRange(m, threads, Math.Max(1, 32768 / Math.Max(1, n * k / 64 + 1)), (start, end) =>
+        if (n >= m || m < 2 * GemmKernel.MR)
         {
-            for (long i = start; i < end; i++)
-                Row((int)i, n, k, alpha, (float*)az, lda, transA, (float*)bz, bStride, beta, (float*)cz + i * ldc);
-        }, chunksPerThread: 4);
+            int chunks = n >= 1024 * threads ? threads * 2 : threads;
+            int width = RoundUp((n + chunks - 1) / chunks, GemmKernel.NR);
+            int count = (n + width - 1) / width;
+            CpuParallel.For(count, threads, i =>
+                Block(0, m, i * width, Math.Min(n, (i + 1) * width), k, a, b, beta, (float*)cs, ldc, epilogue));
+        }
+        else
+        {
+            int chunks = m >= 1024 * threads ? threads * 2 : threads;
+            int height = RoundUp((m + chunks - 1) / chunks, GemmKernel.MR);
+            int count = (m + height - 1) / height;
+            CpuParallel.For(count, threads, i =>
+                Block(i * height, Math.Min(m, (i + 1) * height), 0, n, k, a, b, beta, (float*)cs, ldc, epilogue));
+        }
     }
 
-    private static void Row(int i, int n, int k, float alpha, float* a, int lda, bool transA, float* b, int ldb, float beta, float* crow)
+    /// <summary>One worker's share: rows [m0, m1) × columns [n0, n1) of C, on the calling thread.</summary>
+    private static void Block<TB>(int m0, int m1, int n0, int n1, int k, DenseA a, TB b, float beta, float* c, int ldc, RowEpilogue epilogue)
+        where TB : struct, IPackB
     {
-        int j;
-        if (beta == 0f)
-            new Span<float>(crow, n).Clear();
-        else if (beta != 1f)
-            for (j = 0; j < n; j++) crow[j] *= beta;
-        for (int p = 0; p < k; p++)
+        const int mr = GemmKernel.MR, nr = GemmKernel.NR;
+        float* packedB = ThreadScratch.Get(1, (long)KC * RoundUp(Math.Min(NC, n1 - n0), nr));
+        float* packedA = ThreadScratch.Get(2, (long)RoundUp(Math.Min(MC, m1 - m0), mr) * KC);
+        bool fuse = !epilogue.IsIdentity;
+        for (int jc = n0; jc < n1; jc += NC)
         {
-            float av = alpha * (transA ? a[(long)p * lda + i] : a[(long)i * lda + p]);
-            var va = Vector256.Create(av);
-            float* brow = b + (long)p * ldb;
-            j = 0;
-            for (; j + 8 <= n; j += 8)
-                Avx.Store(crow + j, Fma.MultiplyAdd(va, Avx.LoadVector256(brow + j), Avx.LoadVector256(crow + j)));
-            for (; j < n; j++) crow[j] = MathF.FusedMultiplyAdd(av, brow[j], crow[j]);
+            int nc = Math.Min(NC, n1 - jc);
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                int kc = Math.Min(KC, k - pc);
+                b.Pack(pc, kc, jc, nc, packedB);
+                float betaNow = pc == 0 ? beta : 1f;
+                bool last = pc + kc >= k;
+                for (int ic = m0; ic < m1; ic += MC)
+                {
+                    int mc = Math.Min(MC, m1 - ic);
+                    a.Pack(ic, mc, pc, kc, packedA);
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int cols = Math.Min(nr, nc - jr);
+                        float* panelB = packedB + (long)jr * kc;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int rows = Math.Min(mr, mc - ir);
+                            float* tile = c + (long)(ic + ir) * ldc + jc + jr;
+                            GemmKernel.Tile(kc, packedA + (long)ir * kc, panelB, tile, ldc, rows, cols, betaNow);
+                            if (last && fuse) epilogue.Apply(tile, ldc, ic + ir, rows, cols);
+                        }
+                    }
+                }
+            }
         }
     }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }
