@@ -1,4 +1,4 @@
-namespace Ompq.Runtime.Ompq;
+namespace Ompq.Runtime.Search;
 
 /// <summary>
 /// The bit-allocation problem in exact integer form: choose b_i ∈ [MinBits_i, MaxBits_i] (integers) to maximise

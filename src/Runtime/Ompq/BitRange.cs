@@ -1,4 +1,4 @@
-namespace Ompq.Runtime.Ompq;
+namespace Ompq.Runtime.Search;
 
 /// <summary>The weight bit-widths a searched unit may take: every integer in [Min, Max], both within 2..8.</summary>
 public readonly record struct BitRange(int Min, int Max)

@@ -1,4 +1,4 @@
-namespace Ompq.Runtime.Ompq;
+namespace Ompq.Runtime.Search;
 
 /// <summary>
 /// The continuous relaxation of the allocation (spec §5), solved exactly. Bits are continuous in [min, max]

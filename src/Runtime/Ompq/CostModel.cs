@@ -1,6 +1,6 @@
 using Ompq.Runtime.Nn;
 
-namespace Ompq.Runtime.Ompq;
+namespace Ompq.Runtime.Search;
 
 /// <summary>
 /// Model size and BitOps of a bit assignment (spec §5). Size counts weights at their bit-width plus the fixed

@@ -1,4 +1,4 @@
-namespace Ompq.Runtime.Ompq;
+namespace Ompq.Runtime.Search;
 
 /// <summary>
 /// A small dense primal simplex for max cᵀx s.t. A·x ≤ b, x ≥ 0 with b ≥ 0 (the origin is feasible, so no

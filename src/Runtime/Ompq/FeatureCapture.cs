@@ -1,7 +1,7 @@
 using Ompq.Runtime.Nn;
 using Ompq.Runtime.Tensors;
 
-namespace Ompq.Runtime.Ompq;
+namespace Ompq.Runtime.Search;
 
 /// <summary>
 /// Runs the network once on the batch and hands every unit's output to the ORM builder inside the capture

@@ -1,4 +1,4 @@
-namespace Ompq.Runtime.Ompq;
+namespace Ompq.Runtime.Search;
 
 /// <summary>
 /// The exact integer optimum of the allocation (spec §6): a multiple-choice knapsack where every unit picks one
@@ -35,7 +35,26 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
             ? SolveBySizeGrid(problem, cells)
             : SolveByBranchAndBound(problem);
 
-    public static IntegerAllocation SolveByBranchAndBound(AllocationProblem problem) => new Search(problem).Run();
+    public static IntegerAllocation SolveByBranchAndBound(AllocationProblem problem)
+    {
+        var result = new BranchAndBound(Normalised(problem)).Run();
+        return result with { Objective = ObjectiveOf(problem, result.Bits) };
+    }
+
+    /// <summary>
+    /// The same problem with coefficients divided by the largest, so the tie margin is relative to the objective's
+    /// real scale (θ can be as small as 1e-70 with a large β) while the optimum is unchanged.
+    /// </summary>
+    private static AllocationProblem Normalised(AllocationProblem p)
+    {
+        double max = 0;
+        foreach (double c in p.Coefficients)
+        {
+            if (!double.IsFinite(c) || c < 0) throw new ArgumentException($"coefficients must be finite and >= 0, got {c}");
+            max = Math.Max(max, c);
+        }
+        return max == 0 ? p : p with { Coefficients = p.Coefficients.Select(c => c / max).ToArray() };
+    }
 
     private static double Margin(double value) => RelativeMargin * Math.Max(1.0, Math.Abs(value));
 
@@ -69,8 +88,9 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
 
     public static IntegerAllocation SolveBySizeGrid(AllocationProblem p) => SolveBySizeGrid(p, GridCells(p) ?? 1);
 
-    private static IntegerAllocation SolveBySizeGrid(AllocationProblem p, long cellCount)
+    private static IntegerAllocation SolveBySizeGrid(AllocationProblem original, long cellCount)
     {
+        AllocationProblem p = Normalised(original);
         int l = p.Count;
         long g = 0;
         for (int i = 0; i < l; i++)
@@ -91,15 +111,14 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
             for (int c = 0; c < cells; c++)
             {
                 int widest = (int)Math.Min(range, w == 0 ? range : c / w);
-                double top = double.NegativeInfinity;
-                for (int t = 0; t <= widest; t++) top = Math.Max(top, coefficient * t + best[c - w * t]);
-                // Among (near-)equal optima take the widest, so earlier units get more bits on reconstruction.
-                int chosen = 0;
-                double value = best[c];
-                for (int t = widest; t >= 0; t--)
+                // Widest first; a narrower width must be better by more than the margin to replace it, so among
+                // (near-)equal optima the widest wins and earlier units get more bits on reconstruction.
+                int chosen = widest;
+                double value = coefficient * widest + best[c - w * widest];
+                for (int t = widest - 1; t >= 0; t--)
                 {
                     double candidate = coefficient * t + best[c - w * t];
-                    if (candidate >= top - Margin(top)) { chosen = t; value = candidate; break; }
+                    if (candidate > value + Margin(value)) { chosen = t; value = candidate; }
                 }
                 next[c] = value;
                 pick[c] = (byte)chosen;
@@ -115,10 +134,10 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
             bits[k] = p.MinBits[k] + t;
             left -= p.SizePerBit[k] / g * t;
         }
-        return new IntegerAllocation(bits, ObjectiveOf(p, bits), (long)cells * l, DynamicProgrammingMethod);
+        return new IntegerAllocation(bits, ObjectiveOf(original, bits), (long)cells * l, DynamicProgrammingMethod);
     }
 
-    private sealed class Search
+    private sealed class BranchAndBound
     {
         private readonly AllocationProblem _p;
         private readonly int _l;
@@ -131,7 +150,7 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
         private double _bestValue = double.NegativeInfinity;
         private long _nodes;
 
-        public Search(AllocationProblem p)
+        public BranchAndBound(AllocationProblem p)
         {
             _p = p;
             _l = p.Count;
@@ -163,7 +182,7 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
             _nodes++;
             if (k == _l)
             {
-                if (value > _bestValue + Margin(_bestValue))
+                if (_best is null || value > _bestValue + Margin(_bestValue))
                 {
                     _bestValue = value;
                     _best = (int[])_current.Clone();

@@ -1,4 +1,4 @@
-namespace Ompq.Runtime.Ompq;
+namespace Ompq.Runtime.Search;
 
 /// <summary>How the per-unit objective coefficient is formed from θ (spec §4).</summary>
 public enum CoefficientRule

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Ompq.Runtime.Nn;
 using Ompq.Runtime.Tensors;
 
-namespace Ompq.Runtime.Ompq;
+namespace Ompq.Runtime.Search;
 
 /// <summary>The whole method: features → ORM → importance → exact allocation (spec §2–6).</summary>
 public static class OmpqSearch

@@ -1,4 +1,4 @@
-namespace Ompq.Runtime.Ompq;
+namespace Ompq.Runtime.Search;
 
 /// <summary>How a unit's contribution to the ORM is formed (spec §3); both give the same matrix up to rounding.</summary>
 public enum OrmForm

@@ -1,7 +1,7 @@
 using Ompq.Kernels;
 using Ompq.Runtime.Tensors;
 
-namespace Ompq.Runtime.Ompq;
+namespace Ompq.Runtime.Search;
 
 /// <summary>
 /// Builds the orthogonality matrix (linear CKA, spec §3) from unit outputs without keeping them: each output
@@ -163,12 +163,16 @@ public sealed class OrthogonalityMatrix : IDisposable
     {
         int l = _l;
         var norms = new double[l];
+        // A non-finite feature poisons every product it enters; its own (diagonal) product names the culprit.
+        for (int i = 0; i < l; i++)
+            if (!double.IsFinite(products[i, i]) || !float.IsFinite(featureNorms[i]))
+                throw new InvalidInputException($"unit '{_names[i]}' produced non-finite features (NaN or infinity); expected finite activations — check the input data and weights");
         for (int i = 0; i < l; i++)
         {
             double self = products[i, i];
             for (int j = 0; j < l; j++)
                 if (!double.IsFinite(products[i, j]))
-                    throw new InvalidInputException($"unit '{_names[i]}' produced non-finite features (NaN or infinity); expected finite activations — check the input data and weights");
+                    throw new InvalidInputException($"units '{_names[i]}' and '{_names[j]}' gave a non-finite Frobenius product; expected finite activations");
             double scale = featureNorms[i];
             norms[i] = Math.Sqrt(Math.Max(self, 0));
             if (!(norms[i] > ConstantFeatureThreshold * scale) || norms[i] == 0)

@@ -1,6 +1,6 @@
 using Ompq.Runtime.Nn;
 
-namespace Ompq.Runtime.Ompq;
+namespace Ompq.Runtime.Search;
 
 /// <summary>What one OMPQ search is asked to do. BitOps budget null = size constraint only.</summary>
 public sealed record SearchOptions(

@@ -1,6 +1,6 @@
 using Ompq.Runtime.Nn;
 
-namespace Ompq.Runtime.Ompq;
+namespace Ompq.Runtime.Search;
 
 /// <summary>One unit's outcome: its cost data, importance and chosen width (and the LP's continuous width).</summary>
 public sealed record UnitResult(

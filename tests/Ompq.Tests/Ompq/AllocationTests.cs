@@ -1,8 +1,8 @@
 using Ompq.Runtime;
 using Ompq.Runtime.Nn;
-using Ompq.Runtime.Ompq;
+using Ompq.Runtime.Search;
 
-namespace Ompq.Tests.Ompq;
+namespace Ompq.Tests.Search;
 
 /// <summary>The LP and integer solvers against brute force on small random instances.</summary>
 public sealed class AllocationTests

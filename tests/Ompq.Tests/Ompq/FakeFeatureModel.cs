@@ -2,7 +2,7 @@ using Ompq.Kernels;
 using Ompq.Runtime.Nn;
 using Ompq.Runtime.Tensors;
 
-namespace Ompq.Tests.Ompq;
+namespace Ompq.Tests.Search;
 
 /// <summary>
 /// A stand-in network: unit i's "output" is a seeded random n×d_i matrix built from a shared latent factor plus

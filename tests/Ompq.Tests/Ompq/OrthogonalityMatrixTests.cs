@@ -1,16 +1,17 @@
+using Ompq.Kernels.Cpu;
 using Ompq.Runtime;
 using Ompq.Runtime.Nn;
-using Ompq.Runtime.Ompq;
+using Ompq.Runtime.Search;
 using TorchSharp;
 
-namespace Ompq.Tests.Ompq;
+namespace Ompq.Tests.Search;
 
 /// <summary>The ORM against linear CKA computed the plain way with TorchSharp (float64) on the same features.</summary>
 public sealed class OrthogonalityMatrixTests
 {
     private static double[,] OrmOf(FakeFeatureModel model, int n, OrmForm form)
     {
-        using var kernels = new HostReferenceKernels();
+        using var kernels = new CpuKernels(2);
         using var batch = FakeFeatureModel.Batch(kernels, n);
         using var orm = new OrthogonalityMatrix(kernels, model.Units(SearchMode.Qat).Select(u => u.Name).ToArray(), n, form);
         FeatureCapture.Run(model, batch, SearchMode.Qat, orm);
@@ -94,7 +95,7 @@ public sealed class OrthogonalityMatrixTests
     {
         SearchResult Run()
         {
-            using var kernels = new HostReferenceKernels();
+            using var kernels = new CpuKernels(2);
             using var batch = FakeFeatureModel.Batch(kernels, 10);
             var model = new FakeFeatureModel([30, 8, 50, 12, 64], seed: 9);
             return OmpqSearch.Run(model, batch, new SearchOptions(SearchMode.Qat, 0.03, 10, new BitRange(4, 8)));
