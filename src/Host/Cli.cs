@@ -19,6 +19,7 @@ public static class Cli
     [
         typeof(DevicesVerb),
         typeof(SearchVerb),
+        typeof(BenchVerb),
     ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactiveError = false)
