@@ -12,6 +12,7 @@ namespace Ompq.Bench;
 /// Runs the kernel benchmarks with BenchmarkDotNet (in-process: its out-of-process toolchain would copy the
 /// unpatched libLibTorchSharp.so) and, with --write-readme, rewrites the results table in bench/README.md.
 ///   dotnet run -c Release --project bench/Ompq.Bench -- [--quick] [--filter TEXT] [--write-readme]
+///   dotnet run -c Release --project bench/Ompq.Bench -- --search      (the whole ResNet-18 search and its phases)
 /// Anything else on the command line goes to BenchmarkDotNet's own switcher (e.g. --list flat).
 /// </summary>
 public static class Program
@@ -22,12 +23,20 @@ public static class Program
         KernelBenchmarks.Quick = Take(rest, "--quick");
         bool writeReadme = Take(rest, "--write-readme");
         KernelBenchmarks.Filter = TakeValue(rest, "--filter");
+        bool search = Take(rest, "--search");
 
         var job = Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("ShortRun-InProcess");
         var config = ManualConfig.Create(DefaultConfig.Instance).AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);
 
         double peak = FmaPeak.MeasureGflops(Environment.ProcessorCount);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 FMA peak on {Environment.ProcessorCount} threads: {peak:F1} GFLOP/s"));
+
+        if (search)
+        {
+            // The search benchmark reports its phases as separate rows; BenchmarkDotNet's table is the result.
+            BenchmarkRunner.Run<SearchBenchmarks>(config, rest.ToArray());
+            return 0;
+        }
 
         var summary = BenchmarkRunner.Run<KernelBenchmarks>(config, rest.ToArray());
         var records = ToRecords(summary, peak);
