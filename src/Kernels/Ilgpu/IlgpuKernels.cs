@@ -56,7 +56,7 @@ public sealed class IlgpuKernels : IKernels
 
     public IlgpuDeviceKind Kind { get; }
 
-    /// <summary>GEMM tile size for Gemm and Linear (automatic by default); exposed for benchmarks.</summary>
+    /// <summary>Tile size of the GEMM and implicit-GEMM convolution kernels (automatic by default); exposed for benchmarks.</summary>
     public GemmTiling GemmTiling { get; set; } = GemmTiling.Auto;
     public BackendInfo Info { get; }
     internal Accelerator Accelerator { get; }
