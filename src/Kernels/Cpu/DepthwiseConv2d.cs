@@ -1,38 +1,127 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Ompq.Kernels.Cpu;
 
-/// <summary>Depthwise convolution (groups = C = K): a direct kernel, one (image, channel) plane per work item.</summary>
+/// <summary>
+/// Depthwise convolution (groups = C = K), direct and vectorized over output columns, one (image, channel)
+/// plane per work item. Each plane is first copied into a zero-padded scratch plane split into stride
+/// phases (<see cref="PaddedLayout"/>), so every tap of 8 consecutive outputs is one contiguous load
+/// whatever the stride, and the inner loop has no bounds checks. Bias, activation and
+/// fake quant are applied before the single store of each output vector.
+/// </summary>
 internal static unsafe class DepthwiseConv2d
 {
+
     public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
     {
         var s = shape;
-        int p = s.P, q = s.Q;
+        var layout = new PaddedLayout(s);
+        var store = new VectorEpilogue(epilogue);
         nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
-        CpuParallel.For(s.N * s.C, threads, planeIndex =>
+        CpuParallel.ForRange(s.N * s.C, threads, 8, (start, end) =>
         {
-            int c = planeIndex % s.C;
-            float* input = (float*)xs + (long)planeIndex * s.H * s.W;
-            float* output = (float*)ys + (long)planeIndex * p * q;
-            float* kernel = (float*)ws + (long)c * s.R * s.S;
-            for (int oh = 0; oh < p; oh++)
-                for (int ow = 0; ow < q; ow++)
+            float* padded = ThreadScratch.Get(0, layout.Size);
+            var taps = stackalloc Vector256<float>[s.R * s.S];
+            for (long plane = start; plane < end; plane++)
+            {
+                int c = (int)(plane % s.C);
+                for (int t = 0; t < s.R * s.S; t++) taps[t] = Vector256.Create(((float*)ws)[(long)c * s.R * s.S + t]);
+                var initial = Vector256.Create(bs != 0 ? ((float*)bs)[c] : 0f);
+                layout.Fill((float*)xs + plane * s.H * s.W, padded);
+                Plane(s, layout, padded, taps, initial, store, (float*)ys + plane * s.P * s.Q);
+            }
+        }, chunksPerThread: 16);
+    }
+
+    private static void Plane(in Conv2dShape s, in PaddedLayout layout, float* padded, Vector256<float>* taps,
+        Vector256<float> initial, in VectorEpilogue store, float* output)
+    {
+        int p = s.P, q = s.Q, full = q & ~7;
+        var tailMask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(q - full)).AsSingle();
+        // Tap (r, t) reads phase (t·dw) mod sw at offset (t·dw) div sw.
+        int* tapOffsets = stackalloc int[s.S];
+        for (int t = 0; t < s.S; t++)
+            tapOffsets[t] = layout.TapOffset(t, s.DilationW);
+        if (s.R == 3 && s.S == 3)
+        {
+            ThreeByThree(s, layout, padded, taps, tapOffsets, initial, store, output, tailMask);
+            return;
+        }
+        for (int oh = 0; oh < p; oh++)
+        {
+            float* outRow = output + (long)oh * q;
+            for (int ow = 0; ow < q; ow += 8)
+            {
+                var acc = initial;
+                for (int r = 0; r < s.R; r++)
                 {
-                    float sum = 0f;
-                    for (int r = 0; r < s.R; r++)
-                    {
-                        int h = oh * s.StrideH - s.PadH + r * s.DilationH;
-                        if ((uint)h >= (uint)s.H) continue;
-                        for (int t = 0; t < s.S; t++)
-                        {
-                            int wc = ow * s.StrideW - s.PadW + t * s.DilationW;
-                            if ((uint)wc >= (uint)s.W) continue;
-                            sum = MathF.FusedMultiplyAdd(input[(long)h * s.W + wc], kernel[r * s.S + t], sum);
-                        }
-                    }
-                    output[oh * q + ow] = sum;
+                    float* row = padded + (long)(oh * s.StrideH + r * s.DilationH) * layout.RowLength + ow;
+                    Vector256<float>* tap = taps + r * s.S;
+                    for (int t = 0; t < s.S; t++)
+                        acc = Fma.MultiplyAdd(tap[t], Avx.LoadVector256(row + tapOffsets[t]), acc);
                 }
-            float b = bs != 0 ? ((float*)bs)[c] : 0f;
-            if (b != 0f || !EpilogueStore.IsIdentity(epilogue)) EpilogueStore.Apply(output, (long)p * q, b, epilogue);
-        });
+                acc = store.Apply(acc);
+                if (ow < full) Avx.Store(outRow + ow, acc);
+                else Avx.MaskStore(outRow + ow, tailMask, acc);
+            }
+        }
+    }
+
+    /// <summary>The common 3×3 case with the nine taps in registers and two output vectors in flight.</summary>
+    private static void ThreeByThree(in Conv2dShape s, in PaddedLayout layout, float* padded, Vector256<float>* taps, int* tapOffsets,
+        Vector256<float> initial, in VectorEpilogue store, float* output, Vector256<float> tailMask)
+    {
+        int p = s.P, q = s.Q, full = q & ~7;
+        var k00 = taps[0]; var k01 = taps[1]; var k02 = taps[2];
+        var k10 = taps[3]; var k11 = taps[4]; var k12 = taps[5];
+        var k20 = taps[6]; var k21 = taps[7]; var k22 = taps[8];
+        int o0 = tapOffsets[0], o1 = tapOffsets[1], o2 = tapOffsets[2];
+        long rowStep = (long)s.DilationH * layout.RowLength;
+        for (int oh = 0; oh < p; oh++)
+        {
+            float* outRow = output + (long)oh * q;
+            float* r0 = padded + (long)oh * s.StrideH * layout.RowLength;
+            float* r1 = r0 + rowStep, r2 = r1 + rowStep;
+            int ow = 0;
+            for (; ow + 16 <= full; ow += 16)
+            {
+                var a = Fma.MultiplyAdd(k00, Avx.LoadVector256(r0 + ow + o0), initial);
+                var b = Fma.MultiplyAdd(k00, Avx.LoadVector256(r0 + ow + 8 + o0), initial);
+                a = Fma.MultiplyAdd(k01, Avx.LoadVector256(r0 + ow + o1), a);
+                b = Fma.MultiplyAdd(k01, Avx.LoadVector256(r0 + ow + 8 + o1), b);
+                a = Fma.MultiplyAdd(k02, Avx.LoadVector256(r0 + ow + o2), a);
+                b = Fma.MultiplyAdd(k02, Avx.LoadVector256(r0 + ow + 8 + o2), b);
+                a = Fma.MultiplyAdd(k10, Avx.LoadVector256(r1 + ow + o0), a);
+                b = Fma.MultiplyAdd(k10, Avx.LoadVector256(r1 + ow + 8 + o0), b);
+                a = Fma.MultiplyAdd(k11, Avx.LoadVector256(r1 + ow + o1), a);
+                b = Fma.MultiplyAdd(k11, Avx.LoadVector256(r1 + ow + 8 + o1), b);
+                a = Fma.MultiplyAdd(k12, Avx.LoadVector256(r1 + ow + o2), a);
+                b = Fma.MultiplyAdd(k12, Avx.LoadVector256(r1 + ow + 8 + o2), b);
+                a = Fma.MultiplyAdd(k20, Avx.LoadVector256(r2 + ow + o0), a);
+                b = Fma.MultiplyAdd(k20, Avx.LoadVector256(r2 + ow + 8 + o0), b);
+                a = Fma.MultiplyAdd(k21, Avx.LoadVector256(r2 + ow + o1), a);
+                b = Fma.MultiplyAdd(k21, Avx.LoadVector256(r2 + ow + 8 + o1), b);
+                a = Fma.MultiplyAdd(k22, Avx.LoadVector256(r2 + ow + o2), a);
+                b = Fma.MultiplyAdd(k22, Avx.LoadVector256(r2 + ow + 8 + o2), b);
+                Avx.Store(outRow + ow, store.Apply(a));
+                Avx.Store(outRow + ow + 8, store.Apply(b));
+            }
+            for (; ow < q; ow += 8)
+            {
+                var a = Fma.MultiplyAdd(k00, Avx.LoadVector256(r0 + ow + o0), initial);
+                a = Fma.MultiplyAdd(k01, Avx.LoadVector256(r0 + ow + o1), a);
+                a = Fma.MultiplyAdd(k02, Avx.LoadVector256(r0 + ow + o2), a);
+                a = Fma.MultiplyAdd(k10, Avx.LoadVector256(r1 + ow + o0), a);
+                a = Fma.MultiplyAdd(k11, Avx.LoadVector256(r1 + ow + o1), a);
+                a = Fma.MultiplyAdd(k12, Avx.LoadVector256(r1 + ow + o2), a);
+                a = Fma.MultiplyAdd(k20, Avx.LoadVector256(r2 + ow + o0), a);
+                a = Fma.MultiplyAdd(k21, Avx.LoadVector256(r2 + ow + o1), a);
+                a = Fma.MultiplyAdd(k22, Avx.LoadVector256(r2 + ow + o2), a);
+                a = store.Apply(a);
+                if (ow < full) Avx.Store(outRow + ow, a);
+                else Avx.MaskStore(outRow + ow, tailMask, a);
+            }
+        }
     }
 }

@@ -52,3 +52,25 @@ internal static unsafe class EpilogueStore
         }
     }
 }
+
+/// <summary>Activation then optional per-tensor fake quant on registers, for kernels that fuse the epilogue into their stores.</summary>
+internal readonly struct VectorEpilogue
+{
+    private readonly Activation activation;
+    private readonly bool quantize;
+    private readonly FakeQuant.Grid grid;
+
+    public VectorEpilogue(Epilogue epilogue)
+    {
+        activation = epilogue.Activation;
+        quantize = epilogue.OutputQuant is not null;
+        grid = quantize ? new FakeQuant.Grid(epilogue.OutputQuant!.Value) : default;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Apply(Vector256<float> v)
+    {
+        v = Activations.Apply(activation, v);
+        return quantize ? grid.Apply(v) : v;
+    }
+}

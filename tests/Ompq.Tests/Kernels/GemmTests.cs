@@ -5,7 +5,7 @@ using static Ompq.Tests.Reference.TorchTensors;
 
 namespace Ompq.Tests.Kernels;
 
-/// <summary>GEMM with transposes, alpha and beta against torch.matmul. Tolerance: 2e-5 relative to |α|·|op(A)|·|op(B)| + |β|·|C|.</summary>
+/// <summary>GEMM with transposes, alpha and beta, square-ish and skinny, against torch.matmul. Tolerance: 2e-5 relative to |α|·|op(A)|·|op(B)| + |β|·|C|.</summary>
 public abstract class GemmTests<TFixture>(TFixture fixture) : KernelTestBase<TFixture>(fixture)
     where TFixture : BackendFixture, IBackendCases
 {
@@ -15,6 +15,9 @@ public abstract class GemmTests<TFixture>(TFixture fixture) : KernelTestBase<TFi
     {
         var rng = CaseRandom("gemm", caseIndex);
         int m = RandomData.Size(rng, Limits.MaxGemm), n = RandomData.Size(rng, Limits.MaxGemm), k = RandomData.Size(rng, Limits.MaxGemm);
+        // Every tenth case is skinny and 8× longer on one side, to cross column/row blocking and work splits.
+        if (caseIndex % 10 == 9) (m, n) = (rng.Next(1, 9), rng.Next(Limits.MaxGemm, 8 * Limits.MaxGemm + 1));
+        if (caseIndex % 10 == 8) (m, n) = (rng.Next(Limits.MaxGemm, 8 * Limits.MaxGemm + 1), rng.Next(1, 9));
         bool transA = rng.Next(2) == 1, transB = rng.Next(2) == 1;
         float alpha = RandomData.Pick(rng, 1f, 1f, 0.5f, -2f);
         float beta = RandomData.Pick(rng, 0f, 0f, 1f, 0.25f);

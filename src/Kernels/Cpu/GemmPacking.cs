@@ -1,0 +1,164 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Ompq.Kernels.Cpu;
+
+/// <summary>
+/// Where the GEMM's right-hand operand B (K×N) comes from. Packing copies a kc×nc block of it into
+/// NR-wide column panels (each panel: kc rows of NR contiguous floats, zero-padded past N) so the
+/// micro-kernel streams it linearly. Implemented as structs so each source gets its own specialized code.
+/// </summary>
+internal unsafe interface IPackB
+{
+    void Pack(int p0, int kc, int j0, int nc, float* destination);
+}
+
+/// <summary>A dense row-major matrix, B[p, j] = b[p·ld + j], or its transpose b[j·ld + p].</summary>
+internal readonly unsafe struct DenseB(float* b, int ld, bool transposed) : IPackB
+{
+    public void Pack(int p0, int kc, int j0, int nc, float* destination)
+    {
+        const int nr = GemmKernel.NR;
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int cols = Math.Min(nr, nc - jr);
+            float* panel = destination + (long)jr * kc;
+            if (!transposed)
+            {
+                float* src = b + (long)p0 * ld + j0 + jr;
+                if (cols == nr)
+                {
+                    for (int p = 0; p < kc; p++, src += ld)
+                    {
+                        Avx.Store(panel + p * nr, Avx.LoadVector256(src));
+                        Avx.Store(panel + p * nr + 8, Avx.LoadVector256(src + 8));
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++, src += ld)
+                        for (int j = 0; j < nr; j++) panel[p * nr + j] = j < cols ? src[j] : 0f;
+                }
+            }
+            else
+            {
+                for (int j = 0; j < nr; j++)
+                {
+                    if (j >= cols)
+                    {
+                        for (int p = 0; p < kc; p++) panel[p * nr + j] = 0f;
+                        continue;
+                    }
+                    float* src = b + (long)(j0 + jr + j) * ld + p0;
+                    for (int p = 0; p < kc; p++) panel[p * nr + j] = src[p];
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Where the GEMM's left operand A (M×K) comes from: a pointer to the MR-row panels of rows [i0, i0+mc)
+/// × columns [p0, p0+kc), each panel kc×MR floats (panel[p·MR + r], zero-padded past M), either packed
+/// now into <c>scratch</c> or found in a buffer packed earlier.
+/// </summary>
+internal unsafe interface IPackA
+{
+    /// <summary>True when panels are already packed, so re-visiting A for every column block costs nothing.</summary>
+    bool Prepacked { get; }
+
+    float* Panels(int i0, int mc, int p0, int kc, float* scratch);
+}
+
+/// <summary>A dense row-major A (or its transpose), scaled by alpha while it is packed.</summary>
+internal readonly unsafe struct DenseA(float* a, int ld, bool transposed, float alpha) : IPackA
+{
+    public bool Prepacked => false;
+
+    public float* Panels(int i0, int mc, int p0, int kc, float* scratch)
+    {
+        Pack(i0, mc, p0, kc, scratch);
+        return scratch;
+    }
+
+    /// <summary>Packs rows [i0, i0+mc) × columns [p0, p0+kc) as MR-row panels: panel[p·MR + r], zero-padded past M.</summary>
+    public void Pack(int i0, int mc, int p0, int kc, float* destination)
+    {
+        const int mr = GemmKernel.MR;
+        for (int ir = 0; ir < mc; ir += mr)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            float* panel = destination + (long)ir * kc;
+            if (transposed)
+            {
+                float* src = a + (long)p0 * ld + i0 + ir;
+                for (int p = 0; p < kc; p++, src += ld)
+                    for (int r = 0; r < mr; r++) panel[p * mr + r] = r < rows ? alpha * src[r] : 0f;
+            }
+            else
+            {
+                for (int r = 0; r < mr; r++)
+                {
+                    if (r >= rows)
+                    {
+                        for (int p = 0; p < kc; p++) panel[p * mr + r] = 0f;
+                        continue;
+                    }
+                    float* src = a + (long)(i0 + ir + r) * ld + p0;
+                    if (alpha == 1f)
+                        for (int p = 0; p < kc; p++) panel[p * mr + r] = src[p];
+                    else
+                        for (int p = 0; p < kc; p++) panel[p * mr + r] = alpha * src[p];
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A packed once for all of M×K (convolution weights are shared by every image): for each KC slice the
+/// MR-row panels of all rows, so the panels of (i0, p0) start at p0·RoundUp(M, MR) + i0·kc.
+/// </summary>
+internal readonly unsafe struct PrePackedA : IPackA
+{
+    private readonly float* panels;
+    private readonly int paddedRows;
+
+    private PrePackedA(float* panels, int paddedRows)
+    {
+        this.panels = panels;
+        this.paddedRows = paddedRows;
+    }
+
+    public static long Size(int m, int k) => (long)(m + GemmKernel.MR - 1) / GemmKernel.MR * GemmKernel.MR * k;
+
+    /// <summary>Packs all of <paramref name="source"/> (m×k) into <paramref name="destination"/> of <see cref="Size"/> floats.</summary>
+    public static PrePackedA Pack(DenseA source, int m, int k, float* destination)
+    {
+        int padded = (m + GemmKernel.MR - 1) / GemmKernel.MR * GemmKernel.MR;
+        for (int pc = 0; pc < k; pc += Gemm.KC)
+        {
+            int kc = Math.Min(Gemm.KC, k - pc);
+            source.Pack(0, m, pc, kc, destination + (long)pc * padded);
+        }
+        return new PrePackedA(destination, padded);
+    }
+
+    public bool Prepacked => true;
+
+    public float* Panels(int i0, int mc, int p0, int kc, float* scratch) => panels + (long)p0 * paddedRows + (long)i0 * kc;
+}
+
+/// <summary>Per-output-row bias, activation and fake quant applied to finished tiles of C.</summary>
+internal readonly unsafe struct RowEpilogue(float* rowBias, Epilogue epilogue)
+{
+    public bool IsIdentity => rowBias == null && EpilogueStore.IsIdentity(epilogue);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Apply(float* c, int ldc, int row0, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+            EpilogueStore.Apply(c + (long)r * ldc, cols, rowBias != null ? rowBias[row0 + r] : 0f, epilogue);
+    }
+}
