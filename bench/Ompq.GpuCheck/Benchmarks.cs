@@ -40,8 +40,13 @@ internal sealed class Benchmarks(IlgpuKernels device, bool small)
             using var w = Filled(conv.WeightSize);
             using var bias = Filled(conv.K);
             using var y = device.Allocate(conv.OutputSize);
-            Report($"conv {OpChecks.Describe(conv)} + bias + relu (implicit GEMM)", conv.Flops,
-                (conv.InputSize + conv.WeightSize + conv.OutputSize) * 4, () => device.Conv2d(conv, x, w, bias, y, Epilogue.Relu));
+            foreach (var tiling in new[] { GemmTiling.Tile64, GemmTiling.Tile128 })
+            {
+                device.GemmTiling = tiling;
+                Report($"conv {OpChecks.Describe(conv)} + bias + relu (implicit GEMM, {tiling})", conv.Flops,
+                    (conv.InputSize + conv.WeightSize + conv.OutputSize) * 4, () => device.Conv2d(conv, x, w, bias, y, Epilogue.Relu));
+            }
+            device.GemmTiling = GemmTiling.Auto;
         }
 
         var depthwise = Conv2dShape.Square(n, 144, small ? 14 : 56, small ? 14 : 56, 144, 3, 1, 1, groups: 144);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ompq.Kernels;
+using Ompq.Kernels.Ilgpu;
 
 namespace Ompq.GpuCheck;
 
@@ -10,15 +11,24 @@ namespace Ompq.GpuCheck;
 internal sealed class OpChecks(IKernels device, IKernels reference, bool small, int seed)
 {
     private readonly List<(string Name, Comparison Result)> _results = [];
+    private GemmTiling? _tiling;
 
     public IReadOnlyList<(string Name, Comparison Result)> Results => _results;
 
     public void RunAll()
     {
         int b = small ? 2 : 32;
-        GemmChecks();
-        LinearChecks(b);
-        ConvChecks(b);
+        // Both tile sizes of the GEMM-shaped kernels, whichever the automatic choice would take at these shapes.
+        foreach (var tiling in new[] { GemmTiling.Tile64, GemmTiling.Tile128 })
+        {
+            _tiling = tiling;
+            if (device is IlgpuKernels ilgpu) ilgpu.GemmTiling = tiling;
+            GemmChecks();
+            LinearChecks(b);
+            ConvChecks(b);
+        }
+        if (device is IlgpuKernels restored) restored.GemmTiling = GemmTiling.Auto;
+        _tiling = null;
         ChannelOpChecks(b);
         ElementwiseChecks();
         PoolingChecks(b);
@@ -249,6 +259,7 @@ internal sealed class OpChecks(IKernels device, IKernels reference, bool small, 
         {
             result = new Comparison(false, $"threw {e.GetType().Name}: {e.Message.Split('\n')[0]}");
         }
+        if (_tiling is { } tiling) name = $"[{tiling}] {name}";
         _results.Add((name, result));
         Console.WriteLine($"{(result.Passed ? "PASS" : "FAIL")}  {name}: {result.Detail} [{watch.Elapsed.TotalSeconds:0.0} s]");
     }

@@ -28,6 +28,22 @@ internal readonly struct ConvArgs
 }
 
 /// <summary>
+/// Where an output pixel's input window starts: the input offset of its top-left corner (which may lie in the
+/// padding) and its row and column there.
+/// </summary>
+internal readonly struct WindowOrigin
+{
+    public readonly long Corner;
+    public readonly int Ih0;
+    public readonly int Iw0;
+
+    public WindowOrigin(long corner, int ih0, int iw0)
+    {
+        Corner = corner; Ih0 = ih0; Iw0 = iw0;
+    }
+}
+
+/// <summary>
 /// Convolution as an implicit GEMM per group: C[k, pixel] = Σ_{c,r,s} W[k, (c,r,s)] · X[(c,r,s), pixel], where the
 /// X operand is gathered on the fly from the NCHW input (zero outside the padded image), never materialised.
 /// Tiles as <see cref="GemmKernels"/>: 64 output channels × 64 output pixels per group of 16×16 threads, 4×4 per
@@ -55,27 +71,10 @@ internal static class Conv2dKernels
         int channelBase = Grid.IdxY * Tile;
         int group = Grid.IdxZ;
 
-        // The pixel this thread gathers in every slice, as the input offset of its window's top-left corner.
+        // The pixel this thread gathers in every slice.
         int gatherColumn = thread % Tile;
-        int gatherPixel = pixelBase + gatherColumn;
         int gatherRow = thread / Tile;
-        int ih0 = 0, iw0 = 0;
-        long corner = 0;
-        if (gatherPixel < p.Npq)
-        {
-            int n = gatherPixel / p.Pq;
-            int pq = gatherPixel - n * p.Pq;
-            int oh = pq / p.Q;
-            int ow = pq - oh * p.Q;
-            ih0 = oh * p.StrideH - p.PadH;
-            iw0 = ow * p.StrideW - p.PadW;
-            corner = ((long)n * p.C + (long)group * p.CPerGroup) * p.H * p.W + (long)ih0 * p.W + iw0;
-        }
-        else
-        {
-            // Out-of-range pixels gather nothing: an origin that fails every bounds check.
-            ih0 = -1 << 20;
-        }
+        var origin = GatherOrigin(p, group, pixelBase + gatherColumn);
         long wBase = (long)group * p.KPerGroup * p.Crs;
 
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0;
@@ -85,8 +84,8 @@ internal static class Conv2dKernels
 
         float w0n = LoadW(w, p, wBase, channelBase, 0, thread, 0), w1n = LoadW(w, p, wBase, channelBase, 0, thread, 1);
         float w2n = LoadW(w, p, wBase, channelBase, 0, thread, 2), w3n = LoadW(w, p, wBase, channelBase, 0, thread, 3);
-        float x0n = Gather(x, table, p, corner, ih0, iw0, gatherRow), x1n = Gather(x, table, p, corner, ih0, iw0, gatherRow + 4);
-        float x2n = Gather(x, table, p, corner, ih0, iw0, gatherRow + 8), x3n = Gather(x, table, p, corner, ih0, iw0, gatherRow + 12);
+        float x0n = Gather(x, table, p, origin, gatherRow), x1n = Gather(x, table, p, origin, gatherRow + 4);
+        float x2n = Gather(x, table, p, origin, gatherRow + 8), x3n = Gather(x, table, p, origin, gatherRow + 12);
 
         for (int k0 = 0; k0 < p.Crs; k0 += TileK)
         {
@@ -106,8 +105,8 @@ internal static class Conv2dKernels
             {
                 w0n = LoadW(w, p, wBase, channelBase, next, thread, 0); w1n = LoadW(w, p, wBase, channelBase, next, thread, 1);
                 w2n = LoadW(w, p, wBase, channelBase, next, thread, 2); w3n = LoadW(w, p, wBase, channelBase, next, thread, 3);
-                x0n = Gather(x, table, p, corner, ih0, iw0, next + gatherRow); x1n = Gather(x, table, p, corner, ih0, iw0, next + gatherRow + 4);
-                x2n = Gather(x, table, p, corner, ih0, iw0, next + gatherRow + 8); x3n = Gather(x, table, p, corner, ih0, iw0, next + gatherRow + 12);
+                x0n = Gather(x, table, p, origin, next + gatherRow); x1n = Gather(x, table, p, origin, next + gatherRow + 4);
+                x2n = Gather(x, table, p, origin, next + gatherRow + 8); x3n = Gather(x, table, p, origin, next + gatherRow + 12);
             }
 
             for (int kk = 0; kk < TileK; kk++)
@@ -139,19 +138,34 @@ internal static class Conv2dKernels
         return w[wBase + (long)m * p.Crs + k];
     }
 
-    /// <summary>Input element (c,r,s) = <paramref name="k"/> of this thread's window; zero in the padding.</summary>
-    private static float Gather(ArrayView<float> x, ArrayView<int> table, ConvArgs p, long corner, int ih0, int iw0, int k)
+    /// <summary>The input window of output pixel <paramref name="pixel"/> (n·P·Q + p·Q + q) in conv group <paramref name="group"/>.</summary>
+    internal static WindowOrigin GatherOrigin(ConvArgs p, int group, int pixel)
+    {
+        // Out-of-range pixels gather nothing: a row origin that fails every bounds check.
+        if (pixel >= p.Npq) return new WindowOrigin(0, -1 << 20, 0);
+        int n = pixel / p.Pq;
+        int pq = pixel - n * p.Pq;
+        int oh = pq / p.Q;
+        int ow = pq - oh * p.Q;
+        int ih0 = oh * p.StrideH - p.PadH;
+        int iw0 = ow * p.StrideW - p.PadW;
+        long corner = ((long)n * p.C + (long)group * p.CPerGroup) * p.H * p.W + (long)ih0 * p.W + iw0;
+        return new WindowOrigin(corner, ih0, iw0);
+    }
+
+    /// <summary>Input element (c,r,s) = <paramref name="k"/> of a window; zero in the padding and past the end.</summary>
+    internal static float Gather(ArrayView<float> x, ArrayView<int> table, ConvArgs p, WindowOrigin origin, int k)
     {
         if (k >= p.Crs) return 0f;
         int packed = table[2 * k];
-        int ih = ih0 + (packed >> 16);
-        int iw = iw0 + (packed & 0xFFFF);
+        int ih = origin.Ih0 + (packed >> 16);
+        int iw = origin.Iw0 + (packed & 0xFFFF);
         if (ih < 0 || ih >= p.H || iw < 0 || iw >= p.W) return 0f;
-        return x[corner + table[2 * k + 1]];
+        return x[origin.Corner + table[2 * k + 1]];
     }
 
     /// <summary>Stores the four output channels k, k+16, k+32, k+48 of one output pixel.</summary>
-    private static void StoreColumn(ArrayView<float> y, ArrayView<float> bias, ConvArgs p, int group, int k, int pixel,
+    internal static void StoreColumn(ArrayView<float> y, ArrayView<float> bias, ConvArgs p, int group, int k, int pixel,
         float v0, float v1, float v2, float v3)
     {
         if (pixel >= p.Npq) return;
@@ -182,6 +196,7 @@ internal sealed class Conv2dLauncher : IDisposable
 {
     private readonly IlgpuKernels _owner;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ConvArgs> _implicitGemm;
+    private readonly Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ConvArgs>> _largeImplicitGemm;
     private readonly DepthwiseConv2dLauncher _depthwise;
     private readonly GatherTable _tables;
 
@@ -189,6 +204,7 @@ internal sealed class Conv2dLauncher : IDisposable
     {
         _owner = owner;
         _implicitGemm = owner.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ConvArgs>(Conv2dKernels.ImplicitGemm);
+        _largeImplicitGemm = new(() => owner.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ConvArgs>(Conv2dLargeTileKernels.ImplicitGemm));
         _depthwise = new DepthwiseConv2dLauncher(owner);
         _tables = new GatherTable(owner.Accelerator);
     }
@@ -215,10 +231,29 @@ internal sealed class Conv2dLauncher : IDisposable
             _depthwise.Launch(args, xView, wView, biasView, yView);
             return;
         }
+        var table = _tables.For(shape);
+        if (UseLargeTiles(args, shape.Groups))
+        {
+            var largeGrid = new Index3D(Ceil(args.Npq, Conv2dLargeTileKernels.Tile), Ceil(args.KPerGroup, Conv2dLargeTileKernels.Tile), shape.Groups);
+            _largeImplicitGemm.Value(new KernelConfig(largeGrid, new Index3D(Conv2dLargeTileKernels.Threads, 1, 1)), xView, wView, table, biasView, yView, args);
+            return;
+        }
         var grid = new Index3D(Ceil(args.Npq, Conv2dKernels.Tile), Ceil(args.KPerGroup, Conv2dKernels.Tile), shape.Groups);
-        var config = new KernelConfig(grid, new Index3D(Conv2dKernels.Threads, 1, 1));
-        _implicitGemm(config, xView, wView, _tables.For(shape), biasView, yView, args);
+        _implicitGemm(new KernelConfig(grid, new Index3D(Conv2dKernels.Threads, 1, 1)), xView, wView, table, biasView, yView, args);
     }
+
+    /// <summary>
+    /// 128×128 tiles only pay when a group has that many output channels (else half the tile is padding) and the
+    /// tiles still give every multiprocessor two groups.
+    /// </summary>
+    private bool UseLargeTiles(ConvArgs args, int groups) => _owner.GemmTiling switch
+    {
+        GemmTiling.Tile64 => false,
+        GemmTiling.Tile128 => true,
+        _ => args.KPerGroup >= Conv2dLargeTileKernels.Tile
+             && (long)Ceil(args.Npq, Conv2dLargeTileKernels.Tile) * Ceil(args.KPerGroup, Conv2dLargeTileKernels.Tile) * groups
+                >= 2L * _owner.Accelerator.NumMultiprocessors,
+    };
 
     public void Dispose() => _tables.Dispose();
 

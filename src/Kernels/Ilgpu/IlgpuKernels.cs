@@ -56,7 +56,7 @@ public sealed class IlgpuKernels : IKernels
 
     public IlgpuDeviceKind Kind { get; }
 
-    /// <summary>GEMM tile size for Gemm and Linear (automatic by default); exposed for benchmarks.</summary>
+    /// <summary>Tile size of the GEMM and implicit-GEMM convolution kernels (automatic by default); exposed for benchmarks.</summary>
     public GemmTiling GemmTiling { get; set; } = GemmTiling.Auto;
     public BackendInfo Info { get; }
     internal Accelerator Accelerator { get; }
@@ -79,7 +79,7 @@ public sealed class IlgpuKernels : IKernels
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (length < 0) throw new KernelArgumentException($"buffer length must be >= 0, got {length}");
-        return new IlgpuBuffer(this, Accelerator.Allocate1D<float>(length));
+        return new IlgpuBuffer(this, Accelerator.Allocate1D<float>(Math.Max(length, 1)), length);
     }
 
     public void Upload(ReadOnlySpan<float> source, BufferSlice destination)

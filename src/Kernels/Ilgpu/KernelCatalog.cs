@@ -16,6 +16,7 @@ internal static class KernelCatalog
         Grouped(typeof(GemmKernels), nameof(GemmKernels.Tiled)),
         Grouped(typeof(GemmLargeTileKernels), nameof(GemmLargeTileKernels.Tiled)),
         Grouped(typeof(Conv2dKernels), nameof(Conv2dKernels.ImplicitGemm)),
+        Grouped(typeof(Conv2dLargeTileKernels), nameof(Conv2dLargeTileKernels.ImplicitGemm)),
         Indexed(typeof(DepthwiseConv2dKernels), nameof(DepthwiseConv2dKernels.Direct)),
         Indexed(typeof(BatchNormKernels), nameof(BatchNormKernels.Inference)),
         Indexed(typeof(ElementwiseKernels), nameof(ElementwiseKernels.Fill)),

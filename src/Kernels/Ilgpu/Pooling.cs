@@ -35,8 +35,14 @@ internal static class PoolingKernels
         long planeBase = (long)plane * p.H * p.W;
         float best = float.NegativeInfinity;
         for (int h = h0; h < h1; h++)
+        {
             for (int w = w0; w < w1; w++)
-                best = XMath.Max(best, x[planeBase + (long)h * p.W + w]);
+            {
+                // A NaN in the window wins and stays, as in torch.max_pool2d.
+                float v = x[planeBase + (long)h * p.W + w];
+                if (v > best || float.IsNaN(v)) best = v;
+            }
+        }
         y[index] = best;
     }
 

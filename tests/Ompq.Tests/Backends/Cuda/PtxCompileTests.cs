@@ -28,6 +28,7 @@ public sealed class PtxCompileTests
     [InlineData("GemmKernels.Tiled")]
     [InlineData("GemmLargeTileKernels.Tiled")]
     [InlineData("Conv2dKernels.ImplicitGemm")]
+    [InlineData("Conv2dLargeTileKernels.ImplicitGemm")]
     [InlineData("GramKernels.Partials")]
     public void TiledKernelsStageThroughSharedMemoryAndKeepAccumulatorsInRegisters(string kernel)
     {

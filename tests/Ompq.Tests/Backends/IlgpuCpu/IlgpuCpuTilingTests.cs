@@ -107,6 +107,45 @@ public sealed class IlgpuCpuTilingTests(IlgpuCpuFixture fixture) : KernelTestBas
         Close.Assert(expected, RunConv2d(shape, x, w, bias, Epilogue.Relu), 2e-5f, 1e-6f, $"conv2d {shape} again", magnitude);
     }
 
+    [SkippableTheory]
+    [InlineData(GemmTiling.Tile64)]
+    [InlineData(GemmTiling.Tile128)]
+    public void ConvWithManyOutputChannelsAndFakeQuantEpilogue(GemmTiling tiling)
+    {
+        // 130 channels in 2 groups: two 64-channel tiles (plus an edge) or one 128-channel tile (plus an edge) per group.
+        var shape = Conv2dShape.Square(1, 6, 7, 9, 260, 3, stride: 1, pad: 1, groups: 2);
+        var rng = new Random(16 + (int)tiling);
+        var x = RandomData.Uniform(rng, shape.InputSize);
+        var w = RandomData.Uniform(rng, shape.WeightSize);
+        var bias = RandomData.Uniform(rng, shape.K);
+        var quant = QuantParams.Unsigned(4, 3f);
+        var kernels = (IlgpuKernels)Backend;
+        kernels.GemmTiling = tiling;
+        float[] actual;
+        try
+        {
+            actual = RunConv2d(shape, x, w, bias, new Epilogue(Activation.Relu, quant));
+        }
+        finally
+        {
+            kernels.GemmTiling = GemmTiling.Auto;
+        }
+        var (activated, magnitude) = ConvCases.Reference(shape, x, w, bias, Activation.Relu);
+        using var scope = torch.NewDisposeScope();
+        var expected = Values(FakeQuantReference.PerTensor(From(activated, activated.Length), quant.Scale, quant.ZeroPoint, quant.QMin, quant.QMax));
+        for (int i = 0; i < expected.Length; i++)
+        {
+            float tolerance = 1e-6f + 2e-5f * magnitude[i];
+            float error = Math.Abs(actual[i] - expected[i]);
+            if (error <= tolerance) continue;
+            // As in the shared epilogue suite: one step off only where the unquantized value is a rounding tie.
+            double position = activated[i] / quant.Scale;
+            bool nearTie = Math.Abs(position - Math.Floor(position) - 0.5) * quant.Scale <= tolerance * 2;
+            Assert.True(nearTie && Math.Abs(error - quant.Scale) <= tolerance + 1e-6f * quant.Scale,
+                $"conv2d {shape} {tiling}: element {i} expected {expected[i]} (from {activated[i]}), got {actual[i]}");
+        }
+    }
+
     [SkippableFact]
     public void GramSplitOverD()
     {
