@@ -5,9 +5,9 @@ namespace Ompq.Kernels.Cpu;
 
 /// <summary>
 /// Depthwise convolution (groups = C = K), direct and vectorized over output columns, one (image, channel)
-/// plane per work item. Each plane is first copied into a zero-padded scratch plane, split into stride
-/// phases (column i·sw + f goes to phase f, index i), so every tap of 8 consecutive outputs is one
-/// contiguous load whatever the stride, and the inner loop has no bounds checks. Bias, activation and
+/// plane per work item. Each plane is first copied into a zero-padded scratch plane split into stride
+/// phases (<see cref="PaddedLayout"/>), so every tap of 8 consecutive outputs is one contiguous load
+/// whatever the stride, and the inner loop has no bounds checks. Bias, activation and
 /// fake quant are applied before the single store of each output vector.
 /// </summary>
 internal static unsafe class DepthwiseConv2d
@@ -42,7 +42,7 @@ internal static unsafe class DepthwiseConv2d
         // Tap (r, t) reads phase (t·dw) mod sw at offset (t·dw) div sw.
         int* tapOffsets = stackalloc int[s.S];
         for (int t = 0; t < s.S; t++)
-            tapOffsets[t] = (t * s.DilationW) % s.StrideW * layout.PhaseLength + (t * s.DilationW) / s.StrideW;
+            tapOffsets[t] = layout.TapOffset(t, s.DilationW);
         if (s.R == 3 && s.S == 3)
         {
             ThreeByThree(s, layout, padded, taps, tapOffsets, initial, store, output, tailMask);
@@ -121,93 +121,6 @@ internal static unsafe class DepthwiseConv2d
                 a = store.Apply(a);
                 if (ow < full) Avx.Store(outRow + ow, a);
                 else Avx.MaskStore(outRow + ow, tailMask, a);
-            }
-        }
-    }
-
-    /// <summary>Scratch layout of one zero-padded input plane: rows of sw phases, each PhaseLength floats.</summary>
-    private readonly struct PaddedLayout
-    {
-        private readonly int h, w, padH, padW, strideW, rows;
-
-        public PaddedLayout(in Conv2dShape s)
-        {
-            h = s.H;
-            w = s.W;
-            padH = s.PadH;
-            padW = s.PadW;
-            strideW = s.StrideW;
-            rows = (s.P - 1) * s.StrideH + (s.R - 1) * s.DilationH + 1;
-            int data = (w + 2 * padW + strideW - 1) / strideW;
-            int reach = (s.Q + 7) / 8 * 8 + (s.S - 1) * s.DilationW / strideW + 1;
-            PhaseLength = Math.Max(data, reach) + 8;
-            RowLength = PhaseLength * strideW;
-        }
-
-        public int PhaseLength { get; }
-        public int RowLength { get; }
-        public long Size => (long)rows * RowLength;
-
-        /// <summary>Stride 2: even input columns (after padding) to phase 0, odd ones to phase 1, 16 at a time.</summary>
-        private void SplitPairs(float* src, float* even, float* odd)
-        {
-            var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
-            int i = 0;
-            while (i < PhaseLength)
-            {
-                int col = 2 * i - padW;
-                if (col >= 0 && col + 16 <= w && i + 8 <= PhaseLength)
-                {
-                    var lo = Avx2.PermuteVar8x32(Avx.LoadVector256(src + col), order);
-                    var hi = Avx2.PermuteVar8x32(Avx.LoadVector256(src + col + 8), order);
-                    Avx.Store(even + i, Avx2.Permute2x128(lo, hi, 0x20));
-                    Avx.Store(odd + i, Avx2.Permute2x128(lo, hi, 0x31));
-                    i += 8;
-                    continue;
-                }
-                even[i] = (uint)col < (uint)w ? src[col] : 0f;
-                odd[i] = (uint)(col + 1) < (uint)w ? src[col + 1] : 0f;
-                i++;
-            }
-        }
-
-        public void Fill(float* plane, float* padded)
-        {
-            for (int yRow = 0; yRow < rows; yRow++)
-            {
-                float* dst = padded + (long)yRow * RowLength;
-                int ih = yRow - padH;
-                if ((uint)ih >= (uint)h)
-                {
-                    new Span<float>(dst, RowLength).Clear();
-                    continue;
-                }
-                float* src = plane + (long)ih * w;
-                if (strideW == 1)
-                {
-                    // Rows are short (7–112 floats): inline vector copies beat library calls here.
-                    for (int i = 0; i < padW; i++) dst[i] = 0f;
-                    float* body = dst + padW;
-                    int col = 0;
-                    for (; col + 8 <= w; col += 8) Avx.Store(body + col, Avx.LoadVector256(src + col));
-                    for (; col < w; col++) body[col] = src[col];
-                    for (int i = padW + w; i < RowLength; i++) dst[i] = 0f;
-                    continue;
-                }
-                if (strideW == 2)
-                {
-                    SplitPairs(src, dst, dst + PhaseLength);
-                    continue;
-                }
-                for (int f = 0; f < strideW; f++)
-                {
-                    float* phase = dst + f * PhaseLength;
-                    for (int i = 0; i < PhaseLength; i++)
-                    {
-                        int col = i * strideW + f - padW;
-                        phase[i] = (uint)col < (uint)w ? src[col] : 0f;
-                    }
-                }
             }
         }
     }
