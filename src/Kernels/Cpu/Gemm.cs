@@ -18,6 +18,16 @@ internal static unsafe class Gemm
     /// <summary>Column block when A is pre-packed: B's block can stay in L2 since repacking A is free.</summary>
     private const int PrepackedNC = 768;
 
+    /// <summary>
+    /// Depth of each K slice: K split evenly into ⌈K/KC⌉ slices, so no slice is a short leftover whose
+    /// C-tile loads and stores would cost as much as its FMAs.
+    /// </summary>
+    public static int SliceDepth(int k)
+    {
+        int slices = (k + KC - 1) / KC;
+        return (k + slices - 1) / slices;
+    }
+
     /// <summary>C[m×n] = alpha·op(A)·op(B) + beta·C with dense row-major operands.</summary>
     public static void Run(int m, int n, int k, float alpha, float* a, int lda, bool transA,
         float* b, int ldb, bool transB, float beta, float* c, int ldc, int threads)
@@ -60,17 +70,18 @@ internal static unsafe class Gemm
     {
         const int mr = GemmKernel.MR, nr = GemmKernel.NR;
         int ncMax = m1 - m0 <= MC ? NarrowNC : a.Prepacked ? PrepackedNC : NC;
-        float* packedB = ThreadScratch.Get(1, (long)KC * RoundUp(Math.Min(ncMax, n1 - n0), nr));
-        float* packedA = ThreadScratch.Get(2, (long)RoundUp(Math.Min(MC, m1 - m0), mr) * KC);
+        int kcMax = SliceDepth(k);
+        float* packedB = ThreadScratch.Get(1, (long)kcMax * RoundUp(Math.Min(ncMax, n1 - n0), nr));
+        float* packedA = ThreadScratch.Get(2, (long)RoundUp(Math.Min(MC, m1 - m0), mr) * kcMax);
         float* staged = stackalloc float[mr * nr];
         bool fuse = !epilogue.IsIdentity;
         int ldc = c.RowStride;
         for (int jc = n0; jc < n1; jc += ncMax)
         {
             int nc = Math.Min(ncMax, n1 - jc);
-            for (int pc = 0; pc < k; pc += KC)
+            for (int pc = 0; pc < k; pc += kcMax)
             {
-                int kc = Math.Min(KC, k - pc);
+                int kc = Math.Min(kcMax, k - pc);
                 b.Pack(pc, kc, jc, nc, packedB);
                 float betaNow = pc == 0 ? beta : 1f;
                 bool last = pc + kc >= k;

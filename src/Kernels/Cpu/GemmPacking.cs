@@ -117,7 +117,7 @@ internal readonly unsafe struct DenseA(float* a, int ld, bool transposed, float 
 }
 
 /// <summary>
-/// A packed once for all of M×K (convolution weights are shared by every image): for each KC slice the
+/// A packed once for all of M×K (convolution weights are shared by every image): for each K slice the
 /// MR-row panels of all rows, so the panels of (i0, p0) start at p0·RoundUp(M, MR) + i0·kc.
 /// </summary>
 internal readonly unsafe struct PrePackedA : IPackA
@@ -137,9 +137,10 @@ internal readonly unsafe struct PrePackedA : IPackA
     public static PrePackedA Pack(DenseA source, int m, int k, float* destination)
     {
         int padded = (m + GemmKernel.MR - 1) / GemmKernel.MR * GemmKernel.MR;
-        for (int pc = 0; pc < k; pc += Gemm.KC)
+        int depth = Gemm.SliceDepth(k);
+        for (int pc = 0; pc < k; pc += depth)
         {
-            int kc = Math.Min(Gemm.KC, k - pc);
+            int kc = Math.Min(depth, k - pc);
             source.Pack(0, m, pc, kc, destination + (long)pc * padded);
         }
         return new PrePackedA(destination, padded);
