@@ -8,6 +8,9 @@ namespace Ompq.Kernels.Cpu;
 /// </summary>
 internal static unsafe class Conv2d
 {
+    /// <summary>Output planes smaller than this are batched over images into one GEMM per group.</summary>
+    private const int BatchBelowPixels = 1024;
+
     public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
     {
         var s = shape;
@@ -19,23 +22,43 @@ internal static unsafe class Conv2d
         int items = s.N * s.Groups;
         bool parallelItems = items >= threads;
         int gemmThreads = parallelItems ? 1 : threads;
-        nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
+        // Weights are packed once here and shared: per image they would cost as much as a deep layer's GEMM.
+        int kg = s.KPerGroup, depth = s.CPerGroup * s.R * s.S;
+        long groupPanels = PrePackedA.Size(kg, depth);
+        float* packed = ThreadScratch.Get(ThreadScratch.SharedOperand, groupPanels * s.Groups);
+        var weights = new PrePackedA[s.Groups];
+        for (int g = 0; g < s.Groups; g++)
+            weights[g] = PrePackedA.Pack(new DenseA(w + (long)g * kg * depth, depth, false, 1f), kg, depth, packed + g * groupPanels);
+        nint xs = (nint)x, bs = (nint)bias, ys = (nint)y;
+        int pixels = s.P * s.Q;
+        if (pixels < BatchBelowPixels && s.InputSize < int.MaxValue / 2)
+        {
+            // Small planes leave the last column panel of each image mostly empty: run all images as one GEMM.
+            for (int g = 0; g < s.Groups; g++)
+            {
+                var columns = new ConvB(x + (long)g * s.CPerGroup * s.H * s.W, s, s.C * s.H * s.W);
+                var output = new ImagesC(y + (long)g * kg * pixels, pixels, (long)s.K * pixels);
+                var store = new RowEpilogue(bias != null ? bias + g * kg : null, epilogue);
+                Gemm.Run(kg, s.N * pixels, depth, weights[g], columns, 0f, output, store, threads);
+            }
+            return;
+        }
         CpuParallel.For(items, parallelItems ? threads : 1, item =>
-            Item(s, item / s.Groups, item % s.Groups, (float*)xs, (float*)ws, (float*)bs, (float*)ys, epilogue, gemmThreads));
+            Item(s, item / s.Groups, item % s.Groups, (float*)xs, weights[item % s.Groups], (float*)bs, (float*)ys, epilogue, gemmThreads));
     }
 
-    private static void Item(in Conv2dShape s, int image, int group, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
+    private static void Item(in Conv2dShape s, int image, int group, float* x, PrePackedA weights, float* bias, float* y, Epilogue epilogue, int threads)
     {
         int plane = s.P * s.Q, cg = s.CPerGroup, kg = s.KPerGroup;
         int depth = cg * s.R * s.S;
         float* input = x + ((long)image * s.C + (long)group * cg) * s.H * s.W;
         float* output = y + ((long)image * s.K + (long)group * kg) * plane;
-        var weights = new DenseA(w + (long)group * kg * depth, depth, false, 1f);
         var store = new RowEpilogue(bias != null ? bias + group * kg : null, epilogue);
         bool pointwise = s.R == 1 && s.S == 1 && s.StrideH == 1 && s.StrideW == 1 && s.PadH == 0 && s.PadW == 0;
+        var target = new DenseC(output, plane);
         if (pointwise)
-            Gemm.Run(kg, plane, depth, weights, new DenseB(input, plane, false), 0f, output, plane, store, threads);
+            Gemm.Run(kg, plane, depth, weights, new DenseB(input, plane, false), 0f, target, store, threads);
         else
-            Gemm.Run(kg, plane, depth, weights, new ConvB(input, s), 0f, output, plane, store, threads);
+            Gemm.Run(kg, plane, depth, weights, new ConvB(input, s, 0), 0f, target, store, threads);
     }
 }

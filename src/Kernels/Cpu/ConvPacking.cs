@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
-/// Implicit im2col: packs the convolution's column matrix B[(c, r, s), (oh, ow)] for one image and group
+/// Implicit im2col: packs the convolution's column matrix B[(c, r, s), (image, oh, ow)] for one group
 /// straight from the NCHW input into GEMM panels, so the columns are never materialized. For 16 output
 /// positions j the source offsets oh·sh·W + ow·sw (+ a per-(c, r, s) base) are precomputed once per panel;
 /// padding becomes a lane mask that depends only on (r, s). When the 16 offsets are consecutive (stride 1,
@@ -15,11 +15,15 @@ internal readonly unsafe struct ConvB : IPackB
 {
     private const int MaxMaskTable = 64;
     private readonly float* x;
-    private readonly int h, w, q, r, s, strideH, strideW, padH, padW, dilationH, dilationW;
+    private readonly int h, w, q, r, s, strideH, strideW, padH, padW, dilationH, dilationW, pixels, imageStride;
 
-    public ConvB(float* input, in Conv2dShape shape)
+    /// <param name="input">first channel of this group in the first image</param>
+    /// <param name="imageStride">floats between images; columns run over (image, pixel) when several images share one GEMM</param>
+    public ConvB(float* input, in Conv2dShape shape, int imageStride)
     {
         x = input;
+        this.imageStride = imageStride;
+        pixels = shape.P * shape.Q;
         h = shape.H;
         w = shape.W;
         q = shape.Q;
@@ -42,16 +46,21 @@ internal readonly unsafe struct ConvB : IPackB
         int* columnStarts = stackalloc int[nr];
         var masks = stackalloc Vector256<float>[2 * Math.Min(window, MaxMaskTable)];
         bool tabled = window <= MaxMaskTable;
+        // Divisions by s per packed row would cost as much as the copy itself: tabulate each tap's offset.
+        int* tapOffsets = stackalloc int[Math.Min(window, MaxMaskTable)];
+        if (tabled)
+            for (int rs = 0; rs < window; rs++) tapOffsets[rs] = rs / s * dilationH * w + rs % s * dilationW;
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
             for (int t = 0; t < nr; t++)
             {
                 int j = j0 + jr + Math.Min(t, cols - 1);
-                int oh = j / q, ow = j - j / q * q;
+                int image = j / pixels, pixel = j - image * pixels;
+                int oh = pixel / q, ow = pixel - oh * q;
                 rowStarts[t] = t < cols ? oh * strideH - padH : int.MinValue / 2;
                 columnStarts[t] = ow * strideW - padW;
-                columnOffsets[t] = rowStarts[t] * w + columnStarts[t];
+                columnOffsets[t] = image * imageStride + (oh * strideH - padH) * w + columnStarts[t];
             }
             bool consecutive = cols == nr && columnOffsets[nr - 1] - columnOffsets[0] == nr - 1;
             var offsets0 = Avx.LoadVector256(columnOffsets);
@@ -70,21 +79,25 @@ internal readonly unsafe struct ConvB : IPackB
 
             float* panel = destination + (long)jr * kc;
             int c = p0 / window, rsIndex = p0 - c * window;
+            float* channel = x + (long)c * h * w;
             for (int p = 0; p < kc; p++, panel += nr)
             {
-                int dh = rsIndex / s * dilationH, dw = rsIndex % s * dilationW;
                 Vector256<float> mask0, mask1;
+                int tapOffset;
                 if (tabled)
                 {
                     mask0 = masks[2 * rsIndex];
                     mask1 = masks[2 * rsIndex + 1];
+                    tapOffset = tapOffsets[rsIndex];
                 }
                 else
                 {
+                    int dh = rsIndex / s * dilationH, dw = rsIndex % s * dilationW;
                     mask0 = Mask(ih0, iw0, dh, dw);
                     mask1 = Mask(ih1, iw1, dh, dw);
+                    tapOffset = dh * w + dw;
                 }
-                float* origin = x + (long)c * h * w + dh * w + dw;
+                float* origin = channel + tapOffset;
                 if (consecutive)
                 {
                     float* first = origin + columnOffsets[0];
@@ -99,7 +112,7 @@ internal readonly unsafe struct ConvB : IPackB
                 if (++rsIndex == window)
                 {
                     rsIndex = 0;
-                    c++;
+                    channel += (long)h * w;
                 }
             }
         }

@@ -5,13 +5,14 @@ namespace Ompq.Kernels.Cpu;
 
 /// <summary>
 /// Depthwise convolution (groups = C = K), direct and vectorized over output columns, one (image, channel)
-/// plane per work item. Each plane is first copied into a zero-padded scratch plane, split into stride
-/// phases (column i·sw + f goes to phase f, index i), so every tap of 8 consecutive outputs is one
-/// contiguous load whatever the stride, and the inner loop has no bounds checks. Bias, activation and
+/// plane per work item. Each plane is first copied into a zero-padded scratch plane split into stride
+/// phases (<see cref="PaddedLayout"/>), so every tap of 8 consecutive outputs is one contiguous load
+/// whatever the stride, and the inner loop has no bounds checks. Bias, activation and
 /// fake quant are applied before the single store of each output vector.
 /// </summary>
 internal static unsafe class DepthwiseConv2d
 {
+
     public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
     {
         var s = shape;
@@ -41,7 +42,12 @@ internal static unsafe class DepthwiseConv2d
         // Tap (r, t) reads phase (t·dw) mod sw at offset (t·dw) div sw.
         int* tapOffsets = stackalloc int[s.S];
         for (int t = 0; t < s.S; t++)
-            tapOffsets[t] = (t * s.DilationW) % s.StrideW * layout.PhaseLength + (t * s.DilationW) / s.StrideW;
+            tapOffsets[t] = layout.TapOffset(t, s.DilationW);
+        if (s.R == 3 && s.S == 3)
+        {
+            ThreeByThree(s, layout, padded, taps, tapOffsets, initial, store, output, tailMask);
+            return;
+        }
         for (int oh = 0; oh < p; oh++)
         {
             float* outRow = output + (long)oh * q;
@@ -62,57 +68,59 @@ internal static unsafe class DepthwiseConv2d
         }
     }
 
-    /// <summary>Scratch layout of one zero-padded input plane: rows of sw phases, each PhaseLength floats.</summary>
-    private readonly struct PaddedLayout
+    /// <summary>The common 3×3 case with the nine taps in registers and two output vectors in flight.</summary>
+    private static void ThreeByThree(in Conv2dShape s, in PaddedLayout layout, float* padded, Vector256<float>* taps, int* tapOffsets,
+        Vector256<float> initial, in VectorEpilogue store, float* output, Vector256<float> tailMask)
     {
-        private readonly int h, w, padH, padW, strideW, rows;
-
-        public PaddedLayout(in Conv2dShape s)
+        int p = s.P, q = s.Q, full = q & ~7;
+        var k00 = taps[0]; var k01 = taps[1]; var k02 = taps[2];
+        var k10 = taps[3]; var k11 = taps[4]; var k12 = taps[5];
+        var k20 = taps[6]; var k21 = taps[7]; var k22 = taps[8];
+        int o0 = tapOffsets[0], o1 = tapOffsets[1], o2 = tapOffsets[2];
+        long rowStep = (long)s.DilationH * layout.RowLength;
+        for (int oh = 0; oh < p; oh++)
         {
-            h = s.H;
-            w = s.W;
-            padH = s.PadH;
-            padW = s.PadW;
-            strideW = s.StrideW;
-            rows = (s.P - 1) * s.StrideH + (s.R - 1) * s.DilationH + 1;
-            int data = (w + 2 * padW + strideW - 1) / strideW;
-            int reach = (s.Q + 7) / 8 * 8 + (s.S - 1) * s.DilationW / strideW + 1;
-            PhaseLength = Math.Max(data, reach) + 8;
-            RowLength = PhaseLength * strideW;
-        }
-
-        public int PhaseLength { get; }
-        public int RowLength { get; }
-        public long Size => (long)rows * RowLength;
-
-        public void Fill(float* plane, float* padded)
-        {
-            for (int yRow = 0; yRow < rows; yRow++)
+            float* outRow = output + (long)oh * q;
+            float* r0 = padded + (long)oh * s.StrideH * layout.RowLength;
+            float* r1 = r0 + rowStep, r2 = r1 + rowStep;
+            int ow = 0;
+            for (; ow + 16 <= full; ow += 16)
             {
-                float* dst = padded + (long)yRow * RowLength;
-                int ih = yRow - padH;
-                if ((uint)ih >= (uint)h)
-                {
-                    new Span<float>(dst, RowLength).Clear();
-                    continue;
-                }
-                float* src = plane + (long)ih * w;
-                if (strideW == 1)
-                {
-                    new Span<float>(dst, padW).Clear();
-                    Buffer.MemoryCopy(src, dst + padW, (long)w * sizeof(float), (long)w * sizeof(float));
-                    new Span<float>(dst + padW + w, RowLength - padW - w).Clear();
-                    continue;
-                }
-                for (int f = 0; f < strideW; f++)
-                {
-                    float* phase = dst + f * PhaseLength;
-                    for (int i = 0; i < PhaseLength; i++)
-                    {
-                        int col = i * strideW + f - padW;
-                        phase[i] = (uint)col < (uint)w ? src[col] : 0f;
-                    }
-                }
+                var a = Fma.MultiplyAdd(k00, Avx.LoadVector256(r0 + ow + o0), initial);
+                var b = Fma.MultiplyAdd(k00, Avx.LoadVector256(r0 + ow + 8 + o0), initial);
+                a = Fma.MultiplyAdd(k01, Avx.LoadVector256(r0 + ow + o1), a);
+                b = Fma.MultiplyAdd(k01, Avx.LoadVector256(r0 + ow + 8 + o1), b);
+                a = Fma.MultiplyAdd(k02, Avx.LoadVector256(r0 + ow + o2), a);
+                b = Fma.MultiplyAdd(k02, Avx.LoadVector256(r0 + ow + 8 + o2), b);
+                a = Fma.MultiplyAdd(k10, Avx.LoadVector256(r1 + ow + o0), a);
+                b = Fma.MultiplyAdd(k10, Avx.LoadVector256(r1 + ow + 8 + o0), b);
+                a = Fma.MultiplyAdd(k11, Avx.LoadVector256(r1 + ow + o1), a);
+                b = Fma.MultiplyAdd(k11, Avx.LoadVector256(r1 + ow + 8 + o1), b);
+                a = Fma.MultiplyAdd(k12, Avx.LoadVector256(r1 + ow + o2), a);
+                b = Fma.MultiplyAdd(k12, Avx.LoadVector256(r1 + ow + 8 + o2), b);
+                a = Fma.MultiplyAdd(k20, Avx.LoadVector256(r2 + ow + o0), a);
+                b = Fma.MultiplyAdd(k20, Avx.LoadVector256(r2 + ow + 8 + o0), b);
+                a = Fma.MultiplyAdd(k21, Avx.LoadVector256(r2 + ow + o1), a);
+                b = Fma.MultiplyAdd(k21, Avx.LoadVector256(r2 + ow + 8 + o1), b);
+                a = Fma.MultiplyAdd(k22, Avx.LoadVector256(r2 + ow + o2), a);
+                b = Fma.MultiplyAdd(k22, Avx.LoadVector256(r2 + ow + 8 + o2), b);
+                Avx.Store(outRow + ow, store.Apply(a));
+                Avx.Store(outRow + ow + 8, store.Apply(b));
+            }
+            for (; ow < q; ow += 8)
+            {
+                var a = Fma.MultiplyAdd(k00, Avx.LoadVector256(r0 + ow + o0), initial);
+                a = Fma.MultiplyAdd(k01, Avx.LoadVector256(r0 + ow + o1), a);
+                a = Fma.MultiplyAdd(k02, Avx.LoadVector256(r0 + ow + o2), a);
+                a = Fma.MultiplyAdd(k10, Avx.LoadVector256(r1 + ow + o0), a);
+                a = Fma.MultiplyAdd(k11, Avx.LoadVector256(r1 + ow + o1), a);
+                a = Fma.MultiplyAdd(k12, Avx.LoadVector256(r1 + ow + o2), a);
+                a = Fma.MultiplyAdd(k20, Avx.LoadVector256(r2 + ow + o0), a);
+                a = Fma.MultiplyAdd(k21, Avx.LoadVector256(r2 + ow + o1), a);
+                a = Fma.MultiplyAdd(k22, Avx.LoadVector256(r2 + ow + o2), a);
+                a = store.Apply(a);
+                if (ow < full) Avx.Store(outRow + ow, a);
+                else Avx.MaskStore(outRow + ow, tailMask, a);
             }
         }
     }

@@ -58,9 +58,30 @@ internal readonly unsafe struct DenseB(float* b, int ld, bool transposed) : IPac
     }
 }
 
-/// <summary>The left operand A (M×K), scaled by alpha while it is packed into MR-row panels.</summary>
-internal readonly unsafe struct DenseA(float* a, int ld, bool transposed, float alpha)
+/// <summary>
+/// Where the GEMM's left operand A (M×K) comes from: a pointer to the MR-row panels of rows [i0, i0+mc)
+/// × columns [p0, p0+kc), each panel kc×MR floats (panel[p·MR + r], zero-padded past M), either packed
+/// now into <c>scratch</c> or found in a buffer packed earlier.
+/// </summary>
+internal unsafe interface IPackA
 {
+    /// <summary>True when panels are already packed, so re-visiting A for every column block costs nothing.</summary>
+    bool Prepacked { get; }
+
+    float* Panels(int i0, int mc, int p0, int kc, float* scratch);
+}
+
+/// <summary>A dense row-major A (or its transpose), scaled by alpha while it is packed.</summary>
+internal readonly unsafe struct DenseA(float* a, int ld, bool transposed, float alpha) : IPackA
+{
+    public bool Prepacked => false;
+
+    public float* Panels(int i0, int mc, int p0, int kc, float* scratch)
+    {
+        Pack(i0, mc, p0, kc, scratch);
+        return scratch;
+    }
+
     /// <summary>Packs rows [i0, i0+mc) × columns [p0, p0+kc) as MR-row panels: panel[p·MR + r], zero-padded past M.</summary>
     public void Pack(int i0, int mc, int p0, int kc, float* destination)
     {
@@ -93,6 +114,41 @@ internal readonly unsafe struct DenseA(float* a, int ld, bool transposed, float 
             }
         }
     }
+}
+
+/// <summary>
+/// A packed once for all of M×K (convolution weights are shared by every image): for each K slice the
+/// MR-row panels of all rows, so the panels of (i0, p0) start at p0·RoundUp(M, MR) + i0·kc.
+/// </summary>
+internal readonly unsafe struct PrePackedA : IPackA
+{
+    private readonly float* panels;
+    private readonly int paddedRows;
+
+    private PrePackedA(float* panels, int paddedRows)
+    {
+        this.panels = panels;
+        this.paddedRows = paddedRows;
+    }
+
+    public static long Size(int m, int k) => (long)(m + GemmKernel.MR - 1) / GemmKernel.MR * GemmKernel.MR * k;
+
+    /// <summary>Packs all of <paramref name="source"/> (m×k) into <paramref name="destination"/> of <see cref="Size"/> floats.</summary>
+    public static PrePackedA Pack(DenseA source, int m, int k, float* destination)
+    {
+        int padded = (m + GemmKernel.MR - 1) / GemmKernel.MR * GemmKernel.MR;
+        int depth = Gemm.SliceDepth(k);
+        for (int pc = 0; pc < k; pc += depth)
+        {
+            int kc = Math.Min(depth, k - pc);
+            source.Pack(0, m, pc, kc, destination + (long)pc * padded);
+        }
+        return new PrePackedA(destination, padded);
+    }
+
+    public bool Prepacked => true;
+
+    public float* Panels(int i0, int mc, int p0, int kc, float* scratch) => panels + (long)p0 * paddedRows + (long)i0 * kc;
 }
 
 /// <summary>Per-output-row bias, activation and fake quant applied to finished tiles of C.</summary>

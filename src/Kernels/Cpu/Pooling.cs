@@ -3,62 +3,83 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Ompq.Kernels.Cpu;
 
-/// <summary>Max, average and global-average pooling over NCHW, one (n, c) plane per work item.</summary>
+/// <summary>Max, average and global-average pooling over NCHW, one (n, c) plane per work item, vectorized over output columns.</summary>
 internal static unsafe class Pooling
 {
     public static void Max(Pool2dShape s, float* x, float* y, int threads)
-    {
-        nint xs = (nint)x, ys = (nint)y;
-        int p = s.P, q = s.Q;
-        CpuParallel.For(s.N * s.C, threads, plane =>
-        {
-            float* xp = (float*)xs + (long)plane * s.H * s.W, yp = (float*)ys + (long)plane * p * q;
-            for (int oh = 0; oh < p; oh++)
-            {
-                int h0 = oh * s.StrideH - s.PadH, h1 = Math.Min(h0 + s.R, s.H);
-                h0 = Math.Max(h0, 0);
-                for (int ow = 0; ow < q; ow++)
-                {
-                    int w0 = ow * s.StrideW - s.PadW, w1 = Math.Min(w0 + s.S, s.W);
-                    w0 = Math.Max(w0, 0);
-                    float m = float.NegativeInfinity;
-                    for (int h = h0; h < h1; h++)
-                        for (int w = w0; w < w1; w++)
-                        {
-                            float v = xp[h * s.W + w];
-                            // NaN propagates, as in torch.
-                            if (v > m || float.IsNaN(v)) m = v;
-                        }
-                    yp[oh * q + ow] = m;
-                }
-            }
-        });
-    }
+        => Windowed(s, x, y, threads, new PaddedLayout(s, float.NegativeInfinity), average: false);
 
     public static void Average(Pool2dShape s, float* x, float* y, int threads)
+        => Windowed(s, x, y, threads, new PaddedLayout(s, 0f), average: true);
+
+    /// <summary>
+    /// Both window pools on a padded, stride-phase-split copy of each plane (as the depthwise kernel):
+    /// padding is −∞ for max and 0 for average, so 8 outputs take one contiguous load per tap.
+    /// </summary>
+    private static void Windowed(Pool2dShape s, float* x, float* y, int threads, PaddedLayout layout, bool average)
     {
-        nint xs = (nint)x, ys = (nint)y;
-        int p = s.P, q = s.Q;
-        CpuParallel.For(s.N * s.C, threads, plane =>
+        int p = s.P, q = s.Q, qPadded = (q + 7) / 8 * 8;
+        // Divisors: R·S with count_include_pad (floor-mode windows never pass the padded edge), else in-image taps.
+        var rowCounts = new float[p];
+        var columnCounts = new float[qPadded];
+        for (int oh = 0; oh < p; oh++)
         {
-            float* xp = (float*)xs + (long)plane * s.H * s.W, yp = (float*)ys + (long)plane * p * q;
-            for (int oh = 0; oh < p; oh++)
-            {
-                int hs = oh * s.StrideH - s.PadH;
-                int h0 = Math.Max(hs, 0), h1 = Math.Min(hs + s.R, s.H);
-                for (int ow = 0; ow < q; ow++)
+            int start = oh * s.StrideH - s.PadH;
+            rowCounts[oh] = s.CountIncludePad ? s.R : Math.Min(start + s.R, s.H) - Math.Max(start, 0);
+        }
+        for (int ow = 0; ow < qPadded; ow++)
+        {
+            int start = ow * s.StrideW - s.PadW;
+            columnCounts[ow] = ow >= q ? 1f : s.CountIncludePad ? s.S : Math.Min(start + s.S, s.W) - Math.Max(start, 0);
+        }
+        var tapOffsets = new int[s.S];
+        for (int t = 0; t < s.S; t++) tapOffsets[t] = layout.TapOffset(t, 1);
+        nint xs = (nint)x, ys = (nint)y;
+        CpuParallel.ForRange((long)s.N * s.C, threads, 8, (first, last) =>
+        {
+            float* padded = ThreadScratch.Get(0, layout.Size);
+            var tailMask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(q & 7)).AsSingle();
+            fixed (float* columns = columnCounts)
+            fixed (int* taps = tapOffsets)
+                for (long plane = first; plane < last; plane++)
                 {
-                    int ws = ow * s.StrideW - s.PadW;
-                    int w0 = Math.Max(ws, 0), w1 = Math.Min(ws + s.S, s.W);
-                    float sum = 0f;
-                    for (int h = h0; h < h1; h++)
-                        for (int w = w0; w < w1; w++) sum += xp[h * s.W + w];
-                    // Floor-mode windows never pass the padded edge, so the padded count is always R·S.
-                    int count = s.CountIncludePad ? s.R * s.S : (h1 - h0) * (w1 - w0);
-                    yp[oh * q + ow] = sum / count;
+                    layout.Fill((float*)xs + plane * s.H * s.W, padded);
+                    float* output = (float*)ys + plane * p * q;
+                    for (int oh = 0; oh < p; oh++)
+                    {
+                        float* window = padded + (long)oh * s.StrideH * layout.RowLength;
+                        var rowCount = Vector256.Create(rowCounts[oh]);
+                        for (int ow = 0; ow < q; ow += 8)
+                        {
+                            Vector256<float> result;
+                            if (average)
+                            {
+                                var sum = Vector256<float>.Zero;
+                                for (int r = 0; r < s.R; r++)
+                                    for (int t = 0; t < s.S; t++)
+                                        sum += Avx.LoadVector256(window + (long)r * layout.RowLength + ow + taps[t]);
+                                result = Avx.Divide(sum, rowCount * Avx.LoadVector256(columns + ow));
+                            }
+                            else
+                            {
+                                var max = Vector256.Create(float.NegativeInfinity);
+                                var nan = Vector256<float>.Zero;
+                                for (int r = 0; r < s.R; r++)
+                                    for (int t = 0; t < s.S; t++)
+                                    {
+                                        var v = Avx.LoadVector256(window + (long)r * layout.RowLength + ow + taps[t]);
+                                        max = Avx.Max(max, v);
+                                        nan = Avx.Or(nan, Avx.CompareUnordered(v, v));
+                                    }
+                                // NaN propagates, as in torch (vmaxps alone would drop it).
+                                result = Avx.Or(max, nan);
+                            }
+                            if (ow + 8 <= q) Avx.Store(output + (long)oh * q + ow, result);
+                            else Avx.MaskStore(output + (long)oh * q + ow, tailMask, result);
+                        }
+                    }
                 }
-            }
-        });
+        }, chunksPerThread: 16);
     }
 
     public static void GlobalAverage(ChannelShape s, float* x, float* y, int threads)

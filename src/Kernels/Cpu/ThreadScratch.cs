@@ -9,7 +9,10 @@ namespace Ompq.Kernels.Cpu;
 /// </summary>
 internal static unsafe class ThreadScratch
 {
-    public const int Slots = 3;
+    public const int Slots = 4;
+
+    /// <summary>Slot for an operand packed once by the op's calling thread and shared by its workers (conv weights).</summary>
+    public const int SharedOperand = 3;
 
     [ThreadStatic] private static nint[]? blocks;
     [ThreadStatic] private static long[]? capacities;

@@ -47,11 +47,12 @@ public interface IBackendCases
 /// <param name="MaxSpatial">largest H or W of images</param>
 /// <param name="MaxBatch">largest N of images</param>
 /// <param name="MaxLength">largest flat length of elementwise ops and of Gram rows</param>
-public sealed record ShapeLimits(int MaxGemm, int MaxChannels, int MaxSpatial, int MaxBatch, int MaxLength)
+/// <param name="LargeSpatial">H and W of the occasional large-plane convolution case (few channels)</param>
+public sealed record ShapeLimits(int MaxGemm, int MaxChannels, int MaxSpatial, int MaxBatch, int MaxLength, int LargeSpatial)
 {
     /// <summary>Sizes for an optimized backend on a CPU: big enough to cross cache blocks and SIMD tails.</summary>
-    public static ShapeLimits Full => new(MaxGemm: 520, MaxChannels: 48, MaxSpatial: 24, MaxBatch: 3, MaxLength: 20_000);
+    public static ShapeLimits Full => new(MaxGemm: 520, MaxChannels: 48, MaxSpatial: 24, MaxBatch: 3, MaxLength: 20_000, LargeSpatial: 48);
 
     /// <summary>Sizes for a simulator that runs about a GFLOP/s or less.</summary>
-    public static ShapeLimits Small => new(MaxGemm: 40, MaxChannels: 8, MaxSpatial: 9, MaxBatch: 2, MaxLength: 600);
+    public static ShapeLimits Small => new(MaxGemm: 40, MaxChannels: 8, MaxSpatial: 9, MaxBatch: 2, MaxLength: 600, LargeSpatial: 12);
 }

@@ -8,7 +8,7 @@ namespace Ompq.Tests.Kernels;
 /// <summary>
 /// Conv2d against torch.nn.functional.conv2d over random shapes cycling through five kinds: general, 1×1
 /// stride 1, grouped, depthwise (with a channel multiplier sometimes), and strided/dilated/padded with odd
-/// and size-1 dims. Tolerance: 2e-5 relative to conv(|x|, |w|) + |bias|.
+/// and size-1 dims; cases 6–9 of every ten use large planes. Tolerance: 2e-5 relative to conv(|x|, |w|) + |bias|.
 /// </summary>
 public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<TFixture>(fixture)
     where TFixture : BackendFixture, IBackendCases
@@ -18,7 +18,7 @@ public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<T
     public void MatchesTorch(int caseIndex)
     {
         var rng = CaseRandom("conv2d", caseIndex);
-        var shape = ConvCases.Random(rng, Limits, caseIndex % 5);
+        var shape = ConvCases.Random(rng, Limits, caseIndex % 5, largePlane: caseIndex % 10 >= 6);
         bool hasBias = rng.Next(3) > 0;
         var x = RandomData.Uniform(rng, shape.InputSize);
         var w = RandomData.Uniform(rng, shape.WeightSize);
@@ -33,13 +33,21 @@ public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<T
 internal static class ConvCases
 {
     /// <summary>kind: 0 general, 1 pointwise (1×1 stride 1), 2 grouped, 3 depthwise, 4 odd strides/dilation/padding.</summary>
-    public static Conv2dShape Random(Random rng, ShapeLimits limits, int kind)
+    /// <param name="largePlane">H, W near <see cref="ShapeLimits.LargeSpatial"/> with at most 8 channels per group</param>
+    public static Conv2dShape Random(Random rng, ShapeLimits limits, int kind, bool largePlane = false)
     {
         for (int attempt = 0; ; attempt++)
         {
             int n = RandomData.Size(rng, limits.MaxBatch);
             int h = RandomData.Size(rng, limits.MaxSpatial), w = RandomData.Size(rng, limits.MaxSpatial);
             int cg = RandomData.Size(rng, limits.MaxChannels), kg = RandomData.Size(rng, limits.MaxChannels);
+            if (largePlane)
+            {
+                h = rng.Next(limits.LargeSpatial * 2 / 3, limits.LargeSpatial + 1);
+                w = rng.Next(limits.LargeSpatial * 2 / 3, limits.LargeSpatial + 1);
+                cg = Math.Min(cg, 8);
+                kg = Math.Min(kg, 8);
+            }
             int groups = 1, r = rng.Next(1, 4) * 2 - 1, s = r, stride = 1, pad = r / 2, dilation = 1;
             switch (kind)
             {

@@ -25,6 +25,25 @@ public abstract class PoolingTests<TFixture>(TFixture fixture) : KernelTestBase<
         Close.Exact(Values(y), actual, $"maxpool {shape}");
     }
 
+    [SkippableFact]
+    public void MaxPoolPropagatesNaNLikeTorch()
+    {
+        var shape = Pool2dShape.Square(1, 2, 19, 21, 3, 2, pad: 1);
+        var x = RandomData.Uniform(new Random(7), shape.InputSize);
+        x[5 * 21 + 7] = float.NaN;
+        x[19 * 21 + 20] = float.NaN;
+        using var dx = Upload(x);
+        using var dy = Backend.Allocate(shape.OutputSize);
+        Backend.MaxPool2d(shape, dx, dy);
+        var actual = Download(dy);
+
+        using var scope = torch.NewDisposeScope();
+        var y = torch.nn.functional.max_pool2d(From(x, 1, 2, 19, 21), [3L, 3L], [2L, 2L], [1L, 1L]);
+        var expected = Values(y);
+        Assert.Contains(expected, float.IsNaN);
+        Close.Exact(expected, actual, "maxpool with NaN");
+    }
+
     [SkippableTheory]
     [MemberData(nameof(Cases))]
     public void AvgPoolMatchesTorch(int caseIndex)
