@@ -10,10 +10,11 @@ using ILGPU.Runtime.OpenCL;
 namespace Ompq.Kernels.Ilgpu;
 
 /// <summary>
-/// Compiles the catalogued kernels to PTX or OpenCL C without a device, through the same ILGPU backends an
-/// accelerator would use. ILGPU's CPU accelerator runs kernels as .NET code and never exercises this path.
+/// Compiles every kernel of this backend to PTX or OpenCL C without a device, through the same ILGPU backends an
+/// accelerator would use. ILGPU's CPU accelerator runs kernels as .NET code and never exercises this path, so this
+/// is how code generation is checked on machines without a GPU (and how the PTX can be fed to ptxas offline).
 /// </summary>
-internal static class AheadOfTimeCompiler
+public static class AheadOfTimeCompiler
 {
     /// <summary>PTX for the given architecture, one assembly text per kernel.</summary>
     public static IReadOnlyList<(string Kernel, string Code)> CompilePtx(CudaArchitecture architecture, CudaInstructionSet instructionSet)

@@ -27,8 +27,8 @@ internal readonly struct GemmArgs
 /// C = epilogue(alpha·op(A)·op(B) + beta·C + bias). One group of 16×16 threads computes a 64×64 block of C; each
 /// thread owns a 4×4 register block at rows ty + 16i, columns tx + 16j, so the shared-memory reads of a warp are
 /// broadcasts (A) or consecutive (B) and the stores to C are coalesced. K advances in slices of 16 staged through
-/// shared memory (row stride 65 against bank conflicts on the transposing stores). Edge tiles load zeros and
-/// guard their stores.
+/// shared memory (row stride 65 against bank conflicts on the transposing stores); the next slice is fetched into
+/// registers while the current one is multiplied. Edge tiles load zeros and guard their stores.
 /// </summary>
 internal static class GemmKernels
 {
@@ -52,30 +52,28 @@ internal static class GemmKernels
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0;
         float c30 = 0, c31 = 0, c32 = 0, c33 = 0;
 
+        // Registers hold the next slice while the current one is multiplied, hiding global-memory latency.
+        float a0n = LoadA(a, p, rowBase, 0, thread, 0), a1n = LoadA(a, p, rowBase, 0, thread, 1);
+        float a2n = LoadA(a, p, rowBase, 0, thread, 2), a3n = LoadA(a, p, rowBase, 0, thread, 3);
+        float b0n = LoadB(b, p, colBase, 0, thread, 0), b1n = LoadB(b, p, colBase, 0, thread, 1);
+        float b2n = LoadB(b, p, colBase, 0, thread, 2), b3n = LoadB(b, p, colBase, 0, thread, 3);
+
+        int sa0 = SlotA(p, thread, 0), sa1 = SlotA(p, thread, 1), sa2 = SlotA(p, thread, 2), sa3 = SlotA(p, thread, 3);
+        int sb0 = SlotB(p, thread, 0), sb1 = SlotB(p, thread, 1), sb2 = SlotB(p, thread, 2), sb3 = SlotB(p, thread, 3);
         for (int k0 = 0; k0 < p.K; k0 += TileK)
         {
-            for (int j = 0; j < 4; j++)
-            {
-                // A: consecutive threads read consecutive addresses of whichever layout A is stored in.
-                int am, ak;
-                if (p.TransA == 0) { am = thread / TileK + 16 * j; ak = thread % TileK; }
-                else { ak = thread / Tile + 4 * j; am = thread % Tile; }
-                int gm = rowBase + am, gka = k0 + ak;
-                float va = 0;
-                if (gm < p.M && gka < p.K)
-                    va = p.TransA == 0 ? a[(long)gm * p.K + gka] : a[(long)gka * p.M + gm];
-                tileA[ak * SharedStride + am] = va;
-
-                int bn, bk;
-                if (p.TransB == 0) { bk = thread / Tile + 4 * j; bn = thread % Tile; }
-                else { bn = thread / TileK + 16 * j; bk = thread % TileK; }
-                int gn = colBase + bn, gkb = k0 + bk;
-                float vb = 0;
-                if (gn < p.N && gkb < p.K)
-                    vb = p.TransB == 0 ? b[(long)gkb * p.N + gn] : b[(long)gn * p.K + gkb];
-                tileB[bk * SharedStride + bn] = vb;
-            }
+            tileA[sa0] = a0n; tileA[sa1] = a1n; tileA[sa2] = a2n; tileA[sa3] = a3n;
+            tileB[sb0] = b0n; tileB[sb1] = b1n; tileB[sb2] = b2n; tileB[sb3] = b3n;
             Group.Barrier();
+
+            int next = k0 + TileK;
+            if (next < p.K)
+            {
+                a0n = LoadA(a, p, rowBase, next, thread, 0); a1n = LoadA(a, p, rowBase, next, thread, 1);
+                a2n = LoadA(a, p, rowBase, next, thread, 2); a3n = LoadA(a, p, rowBase, next, thread, 3);
+                b0n = LoadB(b, p, colBase, next, thread, 0); b1n = LoadB(b, p, colBase, next, thread, 1);
+                b2n = LoadB(b, p, colBase, next, thread, 2); b3n = LoadB(b, p, colBase, next, thread, 3);
+            }
 
             for (int kk = 0; kk < TileK; kk++)
             {
@@ -97,7 +95,32 @@ internal static class GemmKernels
         Store(c, bias, p, r0 + 48, q0, c30); Store(c, bias, p, r0 + 48, q0 + 16, c31); Store(c, bias, p, r0 + 48, q0 + 32, c32); Store(c, bias, p, r0 + 48, q0 + 48, c33);
     }
 
-    private static void Store(ArrayView<float> c, ArrayView<float> bias, GemmArgs p, int row, int col, float sum)
+    // Load j (0..3) of a thread covers one quarter of the 64×16 slice. Consecutive threads read consecutive
+    // addresses of whichever layout the operand is stored in: along K for a row-major A (and a transposed B),
+    // along M (N) otherwise.
+    private static int RowOfA(GemmArgs p, int thread, int j) => p.TransA == 0 ? thread / TileK + 16 * j : thread % Tile;
+    private static int KOfA(GemmArgs p, int thread, int j) => p.TransA == 0 ? thread % TileK : thread / Tile + 4 * j;
+    private static int ColOfB(GemmArgs p, int thread, int j) => p.TransB == 0 ? thread % Tile : thread / TileK + 16 * j;
+    private static int KOfB(GemmArgs p, int thread, int j) => p.TransB == 0 ? thread / Tile + 4 * j : thread % TileK;
+
+    private static int SlotA(GemmArgs p, int thread, int j) => KOfA(p, thread, j) * SharedStride + RowOfA(p, thread, j);
+    private static int SlotB(GemmArgs p, int thread, int j) => KOfB(p, thread, j) * SharedStride + ColOfB(p, thread, j);
+
+    private static float LoadA(ArrayView<float> a, GemmArgs p, int rowBase, int k0, int thread, int j)
+    {
+        int m = rowBase + RowOfA(p, thread, j), k = k0 + KOfA(p, thread, j);
+        if (m >= p.M || k >= p.K) return 0f;
+        return p.TransA == 0 ? a[(long)m * p.K + k] : a[(long)k * p.M + m];
+    }
+
+    private static float LoadB(ArrayView<float> b, GemmArgs p, int colBase, int k0, int thread, int j)
+    {
+        int n = colBase + ColOfB(p, thread, j), k = k0 + KOfB(p, thread, j);
+        if (n >= p.N || k >= p.K) return 0f;
+        return p.TransB == 0 ? b[(long)k * p.N + n] : b[(long)n * p.K + k];
+    }
+
+    internal static void Store(ArrayView<float> c, ArrayView<float> bias, GemmArgs p, int row, int col, float sum)
     {
         if (row >= p.M || col >= p.N) return;
         long index = (long)row * p.N + col;
@@ -114,11 +137,13 @@ internal sealed class GemmLauncher
 {
     private readonly IlgpuKernels _owner;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> _tiled;
+    private readonly Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>> _largeTiled;
 
     public GemmLauncher(IlgpuKernels owner)
     {
         _owner = owner;
         _tiled = owner.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(GemmKernels.Tiled);
+        _largeTiled = new(() => owner.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(GemmLargeTileKernels.Tiled));
     }
 
     public void Gemm(in GemmShape shape, BufferSlice a, BufferSlice b, BufferSlice c)
@@ -145,10 +170,22 @@ internal sealed class GemmLauncher
 
     private void Launch(GemmArgs args, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias)
     {
+        if (UseLargeTiles(args))
+        {
+            var largeGrid = new Index2D(Ceil(args.N, GemmLargeTileKernels.Tile), Ceil(args.M, GemmLargeTileKernels.Tile));
+            _largeTiled.Value(new KernelConfig(largeGrid, new Index2D(GemmLargeTileKernels.Threads, 1)), a, b, c, bias, args);
+            return;
+        }
         var grid = new Index2D(Ceil(args.N, GemmKernels.Tile), Ceil(args.M, GemmKernels.Tile));
-        var config = new KernelConfig(grid, new Index2D(GemmKernels.Threads, 1));
-        _tiled(config, a, b, c, bias, args);
+        _tiled(new KernelConfig(grid, new Index2D(GemmKernels.Threads, 1)), a, b, c, bias, args);
     }
+
+    private bool UseLargeTiles(GemmArgs args) => _owner.GemmTiling switch
+    {
+        GemmTiling.Tile64 => false,
+        GemmTiling.Tile128 => true,
+        _ => (long)Ceil(args.N, GemmLargeTileKernels.Tile) * Ceil(args.M, GemmLargeTileKernels.Tile) >= 2L * _owner.Accelerator.NumMultiprocessors,
+    };
 
     private static int Ceil(int value, int divisor) => (value + divisor - 1) / divisor;
 }

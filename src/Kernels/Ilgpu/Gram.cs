@@ -22,7 +22,8 @@ internal readonly struct GramArgs
 /// K = X·Xᵀ for X[n×d] with d ≫ n (OMPQ features: n = batch, d = C·H·W). Symmetric and split-K:
 /// grid x enumerates only the upper-triangle 64×64 output tiles (bi ≤ bj), grid y splits d into chunks so that
 /// a handful of output tiles still fill the GPU. Each group runs the tiled 16×16-thread, 4×4-per-thread product of
-/// <see cref="GemmKernels"/> with both operands read row-wise from X, and writes its partial tile. A second kernel
+/// <see cref="GemmKernels"/> with both operands read row-wise from X (once on diagonal tiles, prefetching the
+/// next slice into registers), and writes its partial tile. A second kernel
 /// sums the partials over the splits and mirrors the upper tiles into the full matrix.
 /// </summary>
 internal static class GramKernels
@@ -60,24 +61,46 @@ internal static class GramKernels
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0;
         float c30 = 0, c31 = 0, c32 = 0, c33 = 0;
 
-        int loadK = thread % TileK;
+        // Diagonal tiles multiply a block of rows by itself: read it once.
+        bool diagonal = bi == bj;
+        int loadK = thread % TileK, loadRow = thread / TileK;
+        float i0n = Load(x, p, rowBase + loadRow, kBegin + loadK, kEnd), i1n = Load(x, p, rowBase + loadRow + 16, kBegin + loadK, kEnd);
+        float i2n = Load(x, p, rowBase + loadRow + 32, kBegin + loadK, kEnd), i3n = Load(x, p, rowBase + loadRow + 48, kBegin + loadK, kEnd);
+        float j0n = 0, j1n = 0, j2n = 0, j3n = 0;
+        if (!diagonal)
+        {
+            j0n = Load(x, p, colBase + loadRow, kBegin + loadK, kEnd); j1n = Load(x, p, colBase + loadRow + 16, kBegin + loadK, kEnd);
+            j2n = Load(x, p, colBase + loadRow + 32, kBegin + loadK, kEnd); j3n = Load(x, p, colBase + loadRow + 48, kBegin + loadK, kEnd);
+        }
+
         for (long k0 = kBegin; k0 < kEnd; k0 += TileK)
         {
-            long gk = k0 + loadK;
-            for (int j = 0; j < 4; j++)
+            int slot = loadK * SharedStride + loadRow;
+            tileI[slot] = i0n; tileI[slot + 16] = i1n; tileI[slot + 32] = i2n; tileI[slot + 48] = i3n;
+            if (!diagonal)
             {
-                int loadRow = thread / TileK + 16 * j;
-                int gi = rowBase + loadRow, gj = colBase + loadRow;
-                tileI[loadK * SharedStride + loadRow] = gi < p.N && gk < kEnd ? x[gi * p.D + gk] : 0f;
-                tileJ[loadK * SharedStride + loadRow] = gj < p.N && gk < kEnd ? x[gj * p.D + gk] : 0f;
+                tileJ[slot] = j0n; tileJ[slot + 16] = j1n; tileJ[slot + 32] = j2n; tileJ[slot + 48] = j3n;
             }
             Group.Barrier();
 
+            long next = k0 + TileK;
+            if (next < kEnd)
+            {
+                i0n = Load(x, p, rowBase + loadRow, next + loadK, kEnd); i1n = Load(x, p, rowBase + loadRow + 16, next + loadK, kEnd);
+                i2n = Load(x, p, rowBase + loadRow + 32, next + loadK, kEnd); i3n = Load(x, p, rowBase + loadRow + 48, next + loadK, kEnd);
+                if (!diagonal)
+                {
+                    j0n = Load(x, p, colBase + loadRow, next + loadK, kEnd); j1n = Load(x, p, colBase + loadRow + 16, next + loadK, kEnd);
+                    j2n = Load(x, p, colBase + loadRow + 32, next + loadK, kEnd); j3n = Load(x, p, colBase + loadRow + 48, next + loadK, kEnd);
+                }
+            }
+
+            var tileB = diagonal ? tileI : tileJ;
             for (int kk = 0; kk < TileK; kk++)
             {
                 int row = kk * SharedStride;
                 float a0 = tileI[row + ty], a1 = tileI[row + ty + 16], a2 = tileI[row + ty + 32], a3 = tileI[row + ty + 48];
-                float b0 = tileJ[row + tx], b1 = tileJ[row + tx + 16], b2 = tileJ[row + tx + 32], b3 = tileJ[row + tx + 48];
+                float b0 = tileB[row + tx], b1 = tileB[row + tx + 16], b2 = tileB[row + tx + 32], b3 = tileB[row + tx + 48];
                 c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
                 c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
                 c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
@@ -93,6 +116,10 @@ internal static class GramKernels
         Store(partials, p, splitBase, r0 + 32, q0, c20); Store(partials, p, splitBase, r0 + 32, q0 + 16, c21); Store(partials, p, splitBase, r0 + 32, q0 + 32, c22); Store(partials, p, splitBase, r0 + 32, q0 + 48, c23);
         Store(partials, p, splitBase, r0 + 48, q0, c30); Store(partials, p, splitBase, r0 + 48, q0 + 16, c31); Store(partials, p, splitBase, r0 + 48, q0 + 32, c32); Store(partials, p, splitBase, r0 + 48, q0 + 48, c33);
     }
+
+    /// <summary>X[row, k], zero past the matrix or the split's end; consecutive threads read consecutive k.</summary>
+    private static float Load(ArrayView<float> x, GramArgs p, int row, long k, long kEnd)
+        => row < p.N && k < kEnd ? x[row * p.D + k] : 0f;
 
     private static void Store(ArrayView<float> partials, GramArgs p, long splitBase, int row, int col, float sum)
     {

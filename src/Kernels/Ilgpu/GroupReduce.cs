@@ -25,20 +25,6 @@ internal static class GroupReduce
         return total;
     }
 
-    public static float Min(ArrayView<float> shared, int thread, float value)
-    {
-        shared[thread] = value;
-        Group.Barrier();
-        for (int half = Threads / 2; half > 0; half >>= 1)
-        {
-            if (thread < half) shared[thread] = XMath.Min(shared[thread], shared[thread + half]);
-            Group.Barrier();
-        }
-        float result = shared[0];
-        Group.Barrier();
-        return result;
-    }
-
     public static float Max(ArrayView<float> shared, int thread, float value)
     {
         shared[thread] = value;
@@ -51,5 +37,25 @@ internal static class GroupReduce
         float result = shared[0];
         Group.Barrier();
         return result;
+    }
+
+    /// <summary>Min and max in one tree (two shared arrays): half the barriers of two separate reductions.</summary>
+    public static void MinMax(ArrayView<float> sharedMin, ArrayView<float> sharedMax, int thread, ref float min, ref float max)
+    {
+        sharedMin[thread] = min;
+        sharedMax[thread] = max;
+        Group.Barrier();
+        for (int half = Threads / 2; half > 0; half >>= 1)
+        {
+            if (thread < half)
+            {
+                sharedMin[thread] = XMath.Min(sharedMin[thread], sharedMin[thread + half]);
+                sharedMax[thread] = XMath.Max(sharedMax[thread], sharedMax[thread + half]);
+            }
+            Group.Barrier();
+        }
+        min = sharedMin[0];
+        max = sharedMax[0];
+        Group.Barrier();
     }
 }

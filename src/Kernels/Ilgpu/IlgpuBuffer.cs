@@ -8,8 +8,9 @@ public sealed class IlgpuBuffer : DeviceBuffer
 {
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _memory;
 
-    internal IlgpuBuffer(IlgpuKernels owner, MemoryBuffer1D<float, Stride1D.Dense> memory)
-        : base(owner, memory.Length)
+    /// <param name="memory">At least <paramref name="length"/> floats (one for an empty buffer: drivers differ on zero-byte allocations).</param>
+    internal IlgpuBuffer(IlgpuKernels owner, MemoryBuffer1D<float, Stride1D.Dense> memory, long length)
+        : base(owner, length)
     {
         _memory = memory;
     }

@@ -55,6 +55,9 @@ public sealed class IlgpuKernels : IKernels
     }
 
     public IlgpuDeviceKind Kind { get; }
+
+    /// <summary>Tile size of the GEMM and implicit-GEMM convolution kernels (automatic by default); exposed for benchmarks.</summary>
+    public GemmTiling GemmTiling { get; set; } = GemmTiling.Auto;
     public BackendInfo Info { get; }
     internal Accelerator Accelerator { get; }
     internal AcceleratorStream Stream => Accelerator.DefaultStream;
@@ -76,7 +79,7 @@ public sealed class IlgpuKernels : IKernels
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (length < 0) throw new KernelArgumentException($"buffer length must be >= 0, got {length}");
-        return new IlgpuBuffer(this, Accelerator.Allocate1D<float>(length));
+        return new IlgpuBuffer(this, Accelerator.Allocate1D<float>(Math.Max(length, 1)), length);
     }
 
     public void Upload(ReadOnlySpan<float> source, BufferSlice destination)
@@ -172,6 +175,7 @@ public sealed class IlgpuKernels : IKernels
             if (_gram.IsValueCreated) _gram.Value.Dispose();
             if (_minMax.IsValueCreated) _minMax.Value.Dispose();
             if (_fakeQuant.IsValueCreated) _fakeQuant.Value.Dispose();
+            if (_conv.IsValueCreated) _conv.Value.Dispose();
             _dummy.Dispose();
             Accelerator.Dispose();
             _context.Dispose();

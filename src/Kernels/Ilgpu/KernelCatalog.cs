@@ -14,7 +14,9 @@ internal static class KernelCatalog
     public static IReadOnlyList<KernelEntry> All { get; } =
     [
         Grouped(typeof(GemmKernels), nameof(GemmKernels.Tiled)),
+        Grouped(typeof(GemmLargeTileKernels), nameof(GemmLargeTileKernels.Tiled)),
         Grouped(typeof(Conv2dKernels), nameof(Conv2dKernels.ImplicitGemm)),
+        Grouped(typeof(Conv2dLargeTileKernels), nameof(Conv2dLargeTileKernels.ImplicitGemm)),
         Indexed(typeof(DepthwiseConv2dKernels), nameof(DepthwiseConv2dKernels.Direct)),
         Indexed(typeof(BatchNormKernels), nameof(BatchNormKernels.Inference)),
         Indexed(typeof(ElementwiseKernels), nameof(ElementwiseKernels.Fill)),
@@ -23,6 +25,7 @@ internal static class KernelCatalog
         Indexed(typeof(PoolingKernels), nameof(PoolingKernels.Max)),
         Indexed(typeof(PoolingKernels), nameof(PoolingKernels.Average)),
         Grouped(typeof(PoolingKernels), nameof(PoolingKernels.GlobalAverage)),
+        Indexed(typeof(PoolingKernels), nameof(PoolingKernels.GlobalAverageSmall)),
         Indexed(typeof(FakeQuantKernels), nameof(FakeQuantKernels.PerTensor)),
         Grouped(typeof(FakeQuantKernels), nameof(FakeQuantKernels.ChannelScales)),
         Indexed(typeof(FakeQuantKernels), nameof(FakeQuantKernels.PerChannel)),
@@ -30,9 +33,7 @@ internal static class KernelCatalog
         Grouped(typeof(MinMaxKernels), nameof(MinMaxKernels.Finish)),
         Grouped(typeof(GramKernels), nameof(GramKernels.Partials)),
         Indexed(typeof(GramKernels), nameof(GramKernels.SumSplitsAndMirror)),
-        Grouped(typeof(OrthogonalityKernels), nameof(OrthogonalityKernels.RowColumnMeans)),
-        Grouped(typeof(OrthogonalityKernels), nameof(OrthogonalityKernels.GrandMean)),
-        Indexed(typeof(OrthogonalityKernels), nameof(OrthogonalityKernels.Center)),
+        Grouped(typeof(OrthogonalityKernels), nameof(OrthogonalityKernels.Center)),
     ];
 
     private static KernelEntry Grouped(Type type, string name) => new($"{type.Name}.{name}", Find(type, name), true);

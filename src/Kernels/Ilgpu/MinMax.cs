@@ -7,12 +7,12 @@ namespace Ompq.Kernels.Ilgpu;
 internal readonly struct MinMaxArgs
 {
     public readonly int Channels;
-    public readonly long Inner;
+    public readonly int Inner;
     /// <summary>outer·inner: how many elements each channel reduces over.</summary>
-    public readonly long Count;
+    public readonly int Count;
     public readonly int BlocksPerChannel;
 
-    public MinMaxArgs(int channels, long inner, long count, int blocksPerChannel)
+    public MinMaxArgs(int channels, int inner, int count, int blocksPerChannel)
     {
         Channels = channels; Inner = inner; Count = count; BlocksPerChannel = blocksPerChannel;
     }
@@ -20,7 +20,7 @@ internal readonly struct MinMaxArgs
 
 /// <summary>
 /// Per-channel min and max of x viewed as outer×channels×inner, in two grouped tree reductions: a grid of
-/// (blocks per channel × channels) groups each reduces a strided share of its channel into partials, then one group
+/// (channels × blocks per channel) groups each reduces a strided share of its channel into partials, then one group
 /// per channel reduces the partials. Splitting a channel over many groups keeps the whole GPU busy for per-tensor
 /// ranges (channels = 1) of large activations.
 /// </summary>
@@ -28,33 +28,49 @@ internal static class MinMaxKernels
 {
     public static void Partials(ArrayView<float> x, ArrayView<float> partialMin, ArrayView<float> partialMax, MinMaxArgs p)
     {
-        var shared = SharedMemory.Allocate<float>(GroupReduce.Threads);
+        var sharedMin = SharedMemory.Allocate<float>(GroupReduce.Threads);
+        var sharedMax = SharedMemory.Allocate<float>(GroupReduce.Threads);
         int thread = Group.IdxX;
-        int block = Grid.IdxX;
-        int channel = Grid.IdxY;
+        int channel = Grid.IdxX;
+        int block = Grid.IdxY;
         float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
-        long step = (long)p.BlocksPerChannel * GroupReduce.Threads;
-        for (long e = (long)block * GroupReduce.Threads + thread; e < p.Count; e += step)
+        int step = p.BlocksPerChannel * GroupReduce.Threads;
+        int first = block * GroupReduce.Threads + thread;
+        if (p.Count == p.Inner)
         {
-            long outer = e / p.Inner;
-            long inner = e - outer * p.Inner;
-            float v = x[(outer * p.Channels + channel) * p.Inner + inner];
-            lo = XMath.Min(lo, v);
-            hi = XMath.Max(hi, v);
+            // One outer slice: the channel is a contiguous run.
+            long channelBase = (long)channel * p.Inner;
+            for (int e = first; e < p.Count; e += step)
+            {
+                float v = x[channelBase + e];
+                lo = XMath.Min(lo, v);
+                hi = XMath.Max(hi, v);
+            }
         }
-        float groupMin = GroupReduce.Min(shared, thread, lo);
-        float groupMax = GroupReduce.Max(shared, thread, hi);
+        else
+        {
+            for (int e = first; e < p.Count; e += step)
+            {
+                int outer = e / p.Inner;
+                int inner = e - outer * p.Inner;
+                float v = x[((long)outer * p.Channels + channel) * p.Inner + inner];
+                lo = XMath.Min(lo, v);
+                hi = XMath.Max(hi, v);
+            }
+        }
+        GroupReduce.MinMax(sharedMin, sharedMax, thread, ref lo, ref hi);
         if (thread == 0)
         {
-            partialMin[(long)channel * p.BlocksPerChannel + block] = groupMin;
-            partialMax[(long)channel * p.BlocksPerChannel + block] = groupMax;
+            partialMin[(long)channel * p.BlocksPerChannel + block] = lo;
+            partialMax[(long)channel * p.BlocksPerChannel + block] = hi;
         }
     }
 
     /// <summary>Grid x = channel.</summary>
     public static void Finish(ArrayView<float> partialMin, ArrayView<float> partialMax, ArrayView<float> min, ArrayView<float> max, int blocksPerChannel)
     {
-        var shared = SharedMemory.Allocate<float>(GroupReduce.Threads);
+        var sharedMin = SharedMemory.Allocate<float>(GroupReduce.Threads);
+        var sharedMax = SharedMemory.Allocate<float>(GroupReduce.Threads);
         int thread = Group.IdxX;
         int channel = Grid.IdxX;
         long channelBase = (long)channel * blocksPerChannel;
@@ -64,12 +80,11 @@ internal static class MinMaxKernels
             lo = XMath.Min(lo, partialMin[channelBase + i]);
             hi = XMath.Max(hi, partialMax[channelBase + i]);
         }
-        float channelMin = GroupReduce.Min(shared, thread, lo);
-        float channelMax = GroupReduce.Max(shared, thread, hi);
+        GroupReduce.MinMax(sharedMin, sharedMax, thread, ref lo, ref hi);
         if (thread == 0)
         {
-            min[channel] = channelMin;
-            max[channel] = channelMax;
+            min[channel] = lo;
+            max[channel] = hi;
         }
     }
 }
@@ -98,6 +113,8 @@ internal sealed class MinMaxLauncher : IDisposable
         if (outer <= 0 || channels <= 0 || inner <= 0)
             throw new KernelArgumentException($"min/max needs outer, channels and inner > 0, got {outer}, {channels}, {inner}");
         long count = outer * inner;
+        if (count > int.MaxValue - MaxBlocksPerChannel * GroupReduce.Threads)
+            throw new KernelArgumentException($"min/max over {count} elements per channel is too large for one launch");
         x.Require(count * channels, "x");
         min.Require(channels, "min");
         max.Require(channels, "max");
@@ -105,8 +122,8 @@ internal sealed class MinMaxLauncher : IDisposable
         var partials = _partials.Get(2L * channels * blocks);
         var partialMin = partials.SubView(0, (long)channels * blocks);
         var partialMax = partials.SubView((long)channels * blocks, (long)channels * blocks);
-        var args = new MinMaxArgs(channels, inner, count, blocks);
-        _partialsKernel(new KernelConfig(new Index2D(blocks, channels), new Index2D(GroupReduce.Threads, 1)),
+        var args = new MinMaxArgs(channels, (int)inner, (int)count, blocks);
+        _partialsKernel(new KernelConfig(new Index2D(channels, blocks), new Index2D(GroupReduce.Threads, 1)),
             _owner.View(x, "x"), partialMin, partialMax, args);
         _finish(new KernelConfig(channels, GroupReduce.Threads),
             partialMin, partialMax, _owner.View(min, "min"), _owner.View(max, "max"), blocks);

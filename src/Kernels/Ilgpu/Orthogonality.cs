@@ -4,48 +4,39 @@ using ILGPU.Runtime;
 namespace Ompq.Kernels.Ilgpu;
 
 /// <summary>
-/// Double centring of an n×n Gram matrix, K̃ = H·K·H: one group per index i reduces row i and column i to their
-/// means (shared-memory trees), one group reduces the row means to the grand mean, then one thread per element
-/// writes k − rowMean − colMean + grand. The means live in scratch, so the output may alias the input.
+/// Double centring of an n×n Gram matrix, K̃ = H·K·H, in one group: n is a batch size (tens to hundreds), so the
+/// whole job is a few microseconds of one multiprocessor and a single launch beats a multi-kernel pipeline. Thread
+/// i sums row i and column i into the means (kept in scratch global memory), a shared-memory tree reduces the row
+/// sums to the grand mean, and after the barrier every thread writes its strided share of k − rowMean − colMean +
+/// grand. Each element is read and written by the same thread after all means exist, so the output may alias k.
 /// </summary>
 internal static class OrthogonalityKernels
 {
-    /// <summary>Grid x = i; means[i] = row mean, means[n + i] = column mean.</summary>
-    public static void RowColumnMeans(ArrayView<float> k, ArrayView<float> means, int n)
+    public static void Center(ArrayView<float> k, ArrayView<float> means, ArrayView<float> centered, int n)
     {
         var shared = SharedMemory.Allocate<float>(GroupReduce.Threads);
         int thread = Group.IdxX;
-        int i = Grid.IdxX;
-        float rowSum = 0, colSum = 0;
-        for (int j = thread; j < n; j += GroupReduce.Threads)
+        float rowSums = 0;
+        for (int i = thread; i < n; i += GroupReduce.Threads)
         {
-            rowSum += k[(long)i * n + j];
-            colSum += k[(long)j * n + i];
+            float rowSum = 0, colSum = 0;
+            for (int j = 0; j < n; j++)
+            {
+                rowSum += k[(long)i * n + j];
+                colSum += k[(long)j * n + i];
+            }
+            means[i] = rowSum / n;
+            means[n + i] = colSum / n;
+            rowSums += rowSum;
         }
-        float row = GroupReduce.Sum(shared, thread, rowSum);
-        float col = GroupReduce.Sum(shared, thread, colSum);
-        if (thread == 0)
+        // The reduction's barriers also make every thread's means visible to the whole group.
+        float grand = GroupReduce.Sum(shared, thread, rowSums) / ((float)n * n);
+        long count = (long)n * n;
+        for (long index = thread; index < count; index += GroupReduce.Threads)
         {
-            means[i] = row / n;
-            means[n + i] = col / n;
+            int i = (int)(index / n), j = (int)(index - (long)i * n);
+            centered[index] = k[index] - means[i] - means[n + j] + grand;
         }
-    }
-
-    /// <summary>One group; means[2n] = mean of the row means.</summary>
-    public static void GrandMean(ArrayView<float> means, int n)
-    {
-        var shared = SharedMemory.Allocate<float>(GroupReduce.Threads);
-        int thread = Group.IdxX;
-        float sum = 0;
-        for (int i = thread; i < n; i += GroupReduce.Threads) sum += means[i];
-        float total = GroupReduce.Sum(shared, thread, sum);
-        if (thread == 0) means[2 * n] = total / n;
-    }
-
-    public static void Center(Index1D index, ArrayView<float> k, ArrayView<float> means, ArrayView<float> centered, int n)
-    {
-        int i = index / n, j = index % n;
-        centered[index] = k[index] - means[i] - means[n + j] + means[2 * n];
     }
 }
 
@@ -55,9 +46,7 @@ internal sealed class OrthogonalityLauncher : IDisposable
     private readonly IlgpuKernels _owner;
     private readonly GramLauncher _gram;
     private readonly ScratchBuffer _means;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int> _rowColumnMeans;
-    private readonly Action<KernelConfig, ArrayView<float>, int> _grandMean;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _center;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _center;
 
     public OrthogonalityLauncher(IlgpuKernels owner, GramLauncher gram)
     {
@@ -65,9 +54,7 @@ internal sealed class OrthogonalityLauncher : IDisposable
         _gram = gram;
         _means = new ScratchBuffer(owner.Accelerator);
         var accelerator = owner.Accelerator;
-        _rowColumnMeans = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int>(OrthogonalityKernels.RowColumnMeans);
-        _grandMean = accelerator.LoadStreamKernel<ArrayView<float>, int>(OrthogonalityKernels.GrandMean);
-        _center = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(OrthogonalityKernels.Center);
+        _center = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(OrthogonalityKernels.Center);
     }
 
     public void CenterGram(int n, BufferSlice k, BufferSlice centered)
@@ -76,11 +63,8 @@ internal sealed class OrthogonalityLauncher : IDisposable
         if ((long)n * n > int.MaxValue) throw new KernelArgumentException($"gram matrix {n}×{n} is too large");
         k.Require((long)n * n, "k");
         centered.Require((long)n * n, "centered");
-        var means = _means.Get(2L * n + 1);
-        var kView = _owner.View(k, "k");
-        _rowColumnMeans(new KernelConfig(n, GroupReduce.Threads), kView, means, n);
-        _grandMean(new KernelConfig(1, GroupReduce.Threads), means, n);
-        _center(n * n, kView, means, _owner.View(centered, "centered"), n);
+        var means = _means.Get(2L * n);
+        _center(new KernelConfig(1, GroupReduce.Threads), _owner.View(k, "k"), means, _owner.View(centered, "centered"), n);
     }
 
     /// <summary>⟨M_i, M_j⟩ for all pairs is the Gram matrix of the matrices flattened into rows.</summary>

@@ -18,7 +18,8 @@ internal readonly struct PoolArgs
 
 /// <summary>
 /// Window pooling as one thread per output element (consecutive threads along the output row); global average
-/// pooling as one group per (n, c) plane with a shared-memory tree reduction.
+/// pooling as one group per (n, c) plane with a shared-memory tree reduction, or one thread per plane when the
+/// planes are small.
 /// </summary>
 internal static class PoolingKernels
 {
@@ -34,8 +35,14 @@ internal static class PoolingKernels
         long planeBase = (long)plane * p.H * p.W;
         float best = float.NegativeInfinity;
         for (int h = h0; h < h1; h++)
+        {
             for (int w = w0; w < w1; w++)
-                best = XMath.Max(best, x[planeBase + (long)h * p.W + w]);
+            {
+                // A NaN in the window wins and stays, as in torch.max_pool2d.
+                float v = x[planeBase + (long)h * p.W + w];
+                if (v > best || float.IsNaN(v)) best = v;
+            }
+        }
         y[index] = best;
     }
 
@@ -61,7 +68,16 @@ internal static class PoolingKernels
         y[index] = sum / count;
     }
 
-    /// <summary>Grid x = plane index (n·C + c); the group strides over the plane and reduces.</summary>
+    /// <summary>Small planes (7×7 before a classifier): one thread per plane, a group would idle most lanes.</summary>
+    public static void GlobalAverageSmall(Index1D plane, ArrayView<float> x, ArrayView<float> y, int spatial)
+    {
+        long planeBase = (long)plane.X * spatial;
+        float sum = 0;
+        for (int i = 0; i < spatial; i++) sum += x[planeBase + i];
+        y[plane] = sum / spatial;
+    }
+
+    /// <summary>Large planes: grid x = plane index (n·C + c); the group strides over the plane and reduces.</summary>
     public static void GlobalAverage(ArrayView<float> x, ArrayView<float> y, long spatial)
     {
         var shared = SharedMemory.Allocate<float>(GroupReduce.Threads);
@@ -81,6 +97,10 @@ internal sealed class PoolingLauncher
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, PoolArgs> _max;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, PoolArgs> _average;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, long> _globalAverage;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _globalAverageSmall;
+
+    /// <summary>Planes up to this size are summed by one thread each.</summary>
+    internal const int SmallPlane = 256;
 
     public PoolingLauncher(IlgpuKernels owner)
     {
@@ -89,6 +109,7 @@ internal sealed class PoolingLauncher
         _max = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolArgs>(PoolingKernels.Max);
         _average = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolArgs>(PoolingKernels.Average);
         _globalAverage = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, long>(PoolingKernels.GlobalAverage);
+        _globalAverageSmall = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(PoolingKernels.GlobalAverageSmall);
     }
 
     public void MaxPool2d(in Pool2dShape shape, BufferSlice x, BufferSlice y)
@@ -110,6 +131,11 @@ internal sealed class PoolingLauncher
         if (planes > int.MaxValue) throw new KernelArgumentException($"global pooling over {planes} planes is too large for one launch");
         x.Require(planes * shape.Spatial, "x");
         y.Require(planes, "y");
+        if (shape.Spatial <= SmallPlane)
+        {
+            _globalAverageSmall((int)planes, _owner.View(x, "x"), _owner.View(y, "y"), (int)shape.Spatial);
+            return;
+        }
         var config = new KernelConfig((int)planes, GroupReduce.Threads);
         _globalAverage(config, _owner.View(x, "x"), _owner.View(y, "y"), shape.Spatial);
     }

@@ -26,7 +26,9 @@ public sealed class PtxCompileTests
 
     [Theory]
     [InlineData("GemmKernels.Tiled")]
+    [InlineData("GemmLargeTileKernels.Tiled")]
     [InlineData("Conv2dKernels.ImplicitGemm")]
+    [InlineData("Conv2dLargeTileKernels.ImplicitGemm")]
     [InlineData("GramKernels.Partials")]
     public void TiledKernelsStageThroughSharedMemoryAndKeepAccumulatorsInRegisters(string kernel)
     {
@@ -42,7 +44,7 @@ public sealed class PtxCompileTests
     [InlineData("MinMaxKernels.Partials")]
     [InlineData("PoolingKernels.GlobalAverage")]
     [InlineData("FakeQuantKernels.ChannelScales")]
-    [InlineData("OrthogonalityKernels.RowColumnMeans")]
+    [InlineData("OrthogonalityKernels.Center")]
     public void ReductionsUseGroupSharedMemory(string kernel)
     {
         string code = Ptx.Value.Single(p => p.Kernel == kernel).Code;
