@@ -53,7 +53,24 @@ public static class WeightLoader
         foreach (var (name, entry) in given) parameters.SetValues(name, entry.Tensor.Data);
     }
 
-    /// <summary>Writes every parameter of the model (original, unfolded values) as an F32 safetensors file.</summary>
+    /// <summary>
+    /// Writes every parameter of the model (original, unfolded values) as an F32 safetensors file. For each
+    /// PyTorch-named batch-norm (a "&lt;m&gt;.running_var" entry) a zero I64 "&lt;m&gt;.num_batches_tracked" is added so
+    /// that PyTorch loads the file with strict=True.
+    /// </summary>
     public static void SaveSafetensors(GraphModel model, string path, IReadOnlyDictionary<string, string>? metadata = null)
-        => SafetensorsWriter.Write(path, model.Parameters.Names.Select(n => new KeyValuePair<string, HostTensor>(n, model.Parameters[n])), metadata);
+    {
+        var entries = new List<KeyValuePair<string, HostTensor>>();
+        var counters = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in model.Parameters.Names)
+        {
+            entries.Add(new(name, model.Parameters[name]));
+            if (name.EndsWith(".running_var", StringComparison.Ordinal))
+            {
+                string counter = name[..^".running_var".Length] + ".num_batches_tracked";
+                if (!model.Parameters.Contains(counter) && counters.Add(counter)) entries.Add(new(counter, HostTensor.Zeros()));
+            }
+        }
+        SafetensorsWriter.Write(path, entries, metadata, counters);
+    }
 }

@@ -16,17 +16,21 @@ public static class ModelZoo
     /// <param name="inputSize">Square input side (units' MACs and feature sizes refer to it); default per model.</param>
     /// <param name="seed">Seed of the deterministic initialisation.</param>
     /// <param name="classes">Classifier outputs; default 1000 (ImageNet) or 10 (resnet20).</param>
-    public static GraphModel Create(string name, int? inputSize = null, int seed = 0, int? classes = null)
+    /// <param name="channels">Input channels of resnet20 (default 1; 3 for 32×32 colour images). The ImageNet models take 3.</param>
+    public static GraphModel Create(string name, int? inputSize = null, int seed = 0, int? classes = null, int? channels = null)
     {
         string key = Normalize(name);
         int size = inputSize ?? DefaultInputSize(key);
         if (size <= 0) throw new InvalidInputException($"input size must be positive, got {size}");
+        if (channels is { } c && (c <= 0 || (key != "resnet20" && c != 3)))
+            throw new InvalidInputException($"model '{name}' takes {(key == "resnet20" ? "a positive number of" : "3")} input channels, got {c}");
+        if (classes is <= 0) throw new InvalidInputException($"classes must be positive, got {classes}");
         return key switch
         {
             "resnet18" => ResNetBuilder.Build(ResNetBuilder.ResNet18(classes ?? 1000), size, seed),
             "resnet50" => ResNetBuilder.Build(ResNetBuilder.ResNet50(classes ?? 1000), size, seed),
             "mobilenet_v2" => MobileNetV2Builder.Build(size, seed, classes ?? 1000),
-            "resnet20" => ResNetBuilder.Build(ResNetBuilder.ResNet20(classes ?? 10), size, seed),
+            "resnet20" => ResNetBuilder.Build(ResNetBuilder.ResNet20(classes ?? 10, channels ?? 1), size, seed),
             _ => throw new InvalidInputException($"unknown model '{name}'; expected one of {string.Join(", ", Names)}"),
         };
     }

@@ -3,12 +3,13 @@ using Ompq.Kernels;
 namespace Ompq.Runtime.Tensors;
 
 /// <summary>
-/// Reuses backend buffers of equal length across layers and across forwards, so a forward allocates nothing
-/// once warm (large allocations are expensive: fresh pages fault on first touch). Not thread-safe.
+/// Reuses backend buffers across layers and across forwards, so a forward allocates nothing once warm (large
+/// allocations are expensive: fresh pages fault on first touch). A request takes the smallest free buffer that
+/// holds it and is at most twice its size (callers use a slice), else a new one. Not thread-safe.
 /// </summary>
 public sealed class BufferPool : IDisposable
 {
-    private readonly Dictionary<long, Stack<DeviceBuffer>> _free = new();
+    private readonly List<DeviceBuffer> _free = new();
     private readonly List<DeviceBuffer> _all = new();
 
     public BufferPool(IKernels kernels) => Kernels = kernels;
@@ -18,9 +19,21 @@ public sealed class BufferPool : IDisposable
     /// <summary>Floats held by the pool (free and rented).</summary>
     public long AllocatedFloats { get; private set; }
 
+    /// <summary>A buffer of at least <paramref name="length"/> floats (possibly longer).</summary>
     public DeviceBuffer Rent(long length)
     {
-        if (_free.TryGetValue(length, out var stack) && stack.Count > 0) return stack.Pop();
+        int best = -1;
+        for (int i = 0; i < _free.Count; i++)
+        {
+            long l = _free[i].Length;
+            if (l >= length && l <= 2 * length && (best < 0 || l < _free[best].Length)) best = i;
+        }
+        if (best >= 0)
+        {
+            var found = _free[best];
+            _free.RemoveAt(best);
+            return found;
+        }
         var buffer = Kernels.Allocate(length);
         _all.Add(buffer);
         AllocatedFloats += length;
@@ -30,8 +43,7 @@ public sealed class BufferPool : IDisposable
     public void Return(DeviceBuffer buffer)
     {
         if (buffer.Owner != Kernels) throw new ArgumentException("buffer belongs to another backend");
-        if (!_free.TryGetValue(buffer.Length, out var stack)) _free[buffer.Length] = stack = new Stack<DeviceBuffer>();
-        stack.Push(buffer);
+        _free.Add(buffer);
     }
 
     public void Dispose()

@@ -87,6 +87,64 @@ public sealed class OnnxImporterTests : IDisposable
         Assert.True(TorchModelFixtures.RelativeMaxError(actual, expected) <= 1e-5);
     }
 
+    /// <summary>A two-block residual net with Gemm head, Clip(0, 6), pooling and a symbolic batch, built by hand.</summary>
+    private static byte[] SmallResidualNet()
+    {
+        var b = new OnnxGraphBuilder(seed: 8);
+        b.Input("image", -1, 3, 8, 8);
+        b.Node("Relu", "stem.relu", new[] { b.ConvBn("stem", "image", 3, 8, 3, 1, 1) }, new[] { "s" });
+        b.Node("Relu", "a.relu", new[] { b.ConvBn("a", "s", 8, 8, 3, 1, 1) }, new[] { "a" });
+        string bOut = b.ConvBn("b", "a", 8, 8, 3, 1, 1);
+        b.Node("Add", "add1", new[] { bOut, "s" }, new[] { "sum1" });
+        b.Node("Relu", "block1.relu", new[] { "sum1" }, new[] { "block1" });
+        string zero = b.Initializer("zero", Array.Empty<long>(), new[] { 0f });
+        string six = b.Initializer("six", Array.Empty<long>(), new[] { 6f });
+        b.Node("Clip", "c.clip", new[] { b.ConvBn("c", "block1", 8, 16, 3, 2, 1), zero, six }, new[] { "c" });
+        string dOut = b.ConvBn("d", "c", 16, 16, 3, 1, 1);
+        string eOut = b.ConvBn("e", "block1", 8, 16, 1, 2, 0);
+        b.Node("Add", "add2", new[] { dOut, eOut }, new[] { "sum2" });
+        b.Node("Relu", "block2.relu", new[] { "sum2" }, new[] { "block2" });
+        b.Node("AveragePool", "avg", new[] { "block2" }, new[] { "pooled" },
+            OnnxGraphBuilder.All(OnnxGraphBuilder.Ints("kernel_shape", 2, 2), OnnxGraphBuilder.Ints("strides", 2, 2)));
+        b.Node("GlobalAveragePool", "gap", new[] { "pooled" }, new[] { "gap" });
+        b.Node("Flatten", "flatten", new[] { "gap" }, new[] { "flat" });
+        string w = b.Random("fc.w", new long[] { 5, 16 }, -0.5f, 0.5f);
+        string bias = b.Random("fc.b", new long[] { 5 }, -0.5f, 0.5f);
+        b.Node("Gemm", "fc", new[] { "flat", w, bias }, new[] { "logits" }, OnnxGraphBuilder.Int("transB", 1));
+        b.Output("logits", -1, 5);
+        return b.Build();
+    }
+
+    [Fact]
+    public void HandBuiltResidualNetMatchesOnnxRuntimeAndHasUnits()
+    {
+        var bytes = SmallResidualNet();
+        string path = Path.Combine(_dir, "small.onnx");
+        File.WriteAllBytes(path, bytes);
+        using var model = OnnxImporter.Load(path);
+        // Conv+BN(+activation) fused: 6 convs, 2 adds, avg pool, GAP, flatten, linear.
+        Assert.Equal(12, model.Graph.Nodes.Count);
+        Assert.Equal(Activation.Relu6, model.Graph.Nodes.OfType<ConvNode>().Single(c => c.Name == "c").Activation);
+
+        var qat = model.Units(SearchMode.Qat);
+        Assert.Equal(new[] { "a", "block1", "c", "block2" }, qat.Select(u => u.Name));
+        Assert.Equal(new[] { "d", "e" }, qat[3].Layers);
+        Assert.Equal(16L * 16 * 9 + 16 + 2 * 16 + 16L * 8 + 16 + 2 * 16, qat[3].Params);
+        Assert.Equal(new[] { "stem", "fc" }, model.Fixed(SearchMode.Qat).Layers);
+        var ptq = model.Units(SearchMode.Ptq);
+        Assert.Equal(new[] { "s", "a", "block1", "c", "block2", "logits" }, ptq.Select(u => u.Name));
+        Assert.Equal(8, ptq[^1].FixedBits);
+        Assert.Equal(5L, ptq[^1].FeatureSize);
+
+        var input = RandomData.Uniform(new Random(9), 3 * 3 * 8 * 8);
+        var expected = RunOnnxRuntime(bytes, input, new[] { 3, 3, 8, 8 });
+        using var kernels = new CpuKernels();
+        var actual = TorchModelFixtures.OurForward(kernels, model, input, new[] { 3, 3, 8, 8 });
+        double error = TorchModelFixtures.RelativeMaxError(actual, expected);
+        _output.WriteLine($"hand-built residual net vs ONNX Runtime: {error:E2}");
+        Assert.True(error <= 1e-5, $"relative max error {error:E2}");
+    }
+
     [Fact]
     public void UnsupportedOperatorIsNamed()
     {
@@ -103,6 +161,15 @@ public sealed class OnnxImporterTests : IDisposable
         File.WriteAllBytes(path, OnnxTestModels.ConvThen("Clip", n => n.Message(5, a => { a.String(1, "max"); a.Float(2, 4f); a.Varint(20, 1); })));
         var e = Assert.Throws<InvalidInputException>(() => OnnxImporter.Load(path));
         Assert.Contains("node 'second0' (Clip)", e.Message);
+    }
+
+    [Fact]
+    public void PaddingOnlyAtTheEndIsRejected()
+    {
+        string path = Path.Combine(_dir, "pads.onnx");
+        File.WriteAllBytes(path, OnnxTestModels.ConvThen("Relu", pads: new long[] { 0, 0, 2, 2 }));
+        var e = Assert.Throws<InvalidInputException>(() => OnnxImporter.Load(path));
+        Assert.Contains("node 'conv0' (Conv): asymmetric height padding (0 before, 2 after)", e.Message);
     }
 
     [Fact]

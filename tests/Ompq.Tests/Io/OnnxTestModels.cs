@@ -24,7 +24,7 @@ internal static class OnnxTestModels
     /// A 1×2×4×4 input → Conv(2→3, 3×3, pad 1, bias) → <paramref name="secondOp"/> model, written with a minimal
     /// protobuf encoder.
     /// </summary>
-    public static byte[] ConvThen(string secondOp, Action<ProtoWriter>? secondOpAttributes = null)
+    public static byte[] ConvThen(string secondOp, Action<ProtoWriter>? secondOpAttributes = null, long[]? pads = null)
     {
         var w = new float[3 * 2 * 3 * 3];
         for (int i = 0; i < w.Length; i++) w[i] = (i % 7 - 3) * 0.1f;
@@ -32,7 +32,7 @@ internal static class OnnxTestModels
         graph.Message(1, n =>
         {
             n.String(1, "x"); n.String(1, "w"); n.String(1, "b"); n.String(2, "c"); n.String(3, "conv0"); n.String(4, "Conv");
-            n.Message(5, a => { a.String(1, "pads"); a.Ints(8, 1, 1, 1, 1); a.Varint(20, 7); });
+            n.Message(5, a => { a.String(1, "pads"); a.Ints(8, pads ?? new long[] { 1, 1, 1, 1 }); a.Varint(20, 7); });
         });
         graph.Message(1, n =>
         {

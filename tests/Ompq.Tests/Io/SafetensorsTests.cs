@@ -41,6 +41,18 @@ public sealed class SafetensorsTests : IDisposable
     }
 
     [Fact]
+    public void Int64TensorsAreWrittenAsI64()
+    {
+        string path = PathOf("i.safetensors");
+        SafetensorsWriter.Write(path, new Dictionary<string, HostTensor> { ["n"] = new(new[] { 2 }, new[] { 3f, -7f }), ["f"] = HostTensor.Filled(0.5f, 1) },
+            int64Names: new HashSet<string> { "n" });
+        var read = SafetensorsReader.Read(path);
+        Assert.Equal("I64", read.Single(e => e.Name == "n").SourceType);
+        Assert.Equal(new[] { 3f, -7f }, read.Single(e => e.Name == "n").Tensor.Data);
+        Assert.Equal(new[] { 0.5f }, read.Single(e => e.Name == "f").Tensor.Data);
+    }
+
+    [Fact]
     public void HalfAndBFloat16AreWidened()
     {
         var data = new byte[8];

@@ -88,6 +88,21 @@ public sealed class ModelUnitTests
         Assert.Equal(l.Macs * 16 * 16 / (56 * 56), s.Macs);
     }
 
+    [Theory]
+    [InlineData("resnet18")]
+    [InlineData("resnet50")]
+    [InlineData("resnet20")]
+    public void DetectorFindsTheSameUnitsAsTheBuilders(string name)
+    {
+        // The ONNX importer relies on the detector; on the zoo graphs it must reproduce the hand-written QAT units.
+        using var model = ModelZoo.Create(name);
+        var (detected, covered) = ResidualUnitDetector.Detect(model.Graph);
+        var units = model.Units(SearchMode.Qat);
+        Assert.Equal(units.Select(u => u.Name), detected.Select(u => u.Name));
+        Assert.Equal(units.Select(u => string.Join(",", u.Layers)), detected.Select(u => string.Join(",", u.Layers)));
+        Assert.DoesNotContain("conv1", covered);
+    }
+
     [Fact]
     public void ResNet50HasThreeUnitsPerBottleneck()
     {
@@ -171,6 +186,16 @@ public sealed class ModelUnitTests
         Assert.Equal(first.ToArray(), second.ToArray());
         // Far less than one buffer per layer: the largest activation is 2×64×32×32.
         Assert.True(pooled < 8L * 2 * 64 * 32 * 32, $"pool holds {pooled} floats");
+    }
+
+    [Fact]
+    public void SmallResNetTakesColourImages()
+    {
+        using var model = ModelZoo.Create("resnet20", inputSize: 32, channels: 3, classes: 100);
+        Assert.Equal((3, 32, 32), model.InputShape);
+        Assert.Equal(new[] { 100 }, model.OutputShape);
+        Assert.Equal(64L * 8 * 8, model.Units(SearchMode.Qat)[^1].FeatureSize);
+        Assert.Equal(16L * 3 * 9 + 32, model.Fixed(SearchMode.Qat).Params - (64L * 100 + 100));
     }
 
     [Fact]

@@ -70,7 +70,7 @@ public sealed class TorchReferenceTests : IDisposable
         string path = Path.Combine(_dir, "export.safetensors");
         WeightLoader.SaveSafetensors(model, path);
         using var reference = new TorchResNet20();
-        reference.load_safetensors(path, strict: false);
+        reference.load_safetensors(path, strict: true);
 
         var input = RandomData.Uniform(new Random(3), 2 * 28 * 28, -1f, 1f);
         var expected = TorchModelFixtures.TorchForward(reference, input, new long[] { 2, 1, 28, 28 });

@@ -5,11 +5,14 @@ using Ompq.Runtime.Tensors;
 
 namespace Ompq.Runtime.Io.Safetensors;
 
-/// <summary>Writes fp32 tensors as a safetensors file, atomically (temporary file, then rename).</summary>
+/// <summary>Writes tensors as a safetensors file (F32, or I64 for named integer tensors), atomically (temporary file, then rename).</summary>
 public static class SafetensorsWriter
 {
-    public static void Write(string path, IEnumerable<KeyValuePair<string, HostTensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <param name="int64Names">Tensors stored as I64 (values rounded), e.g. PyTorch's num_batches_tracked counters.</param>
+    public static void Write(string path, IEnumerable<KeyValuePair<string, HostTensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null,
+        IReadOnlySet<string>? int64Names = null)
     {
+        bool IsInt64(string name) => int64Names is not null && int64Names.Contains(name);
         var list = tensors.ToList();
         var headerBuffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(headerBuffer))
@@ -27,13 +30,13 @@ public static class SafetensorsWriter
             {
                 if (!seen.Add(name)) throw new ArgumentException($"tensor '{name}' appears twice");
                 json.WriteStartObject(name);
-                json.WriteString("dtype", "F32");
+                json.WriteString("dtype", IsInt64(name) ? "I64" : "F32");
                 json.WriteStartArray("shape");
                 foreach (int d in tensor.Shape) json.WriteNumberValue(d);
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                offset += tensor.Size * 4;
+                offset += tensor.Size * (IsInt64(name) ? 8 : 4);
                 json.WriteNumberValue(offset);
                 json.WriteEndArray();
                 json.WriteEndObject();
@@ -54,9 +57,19 @@ public static class SafetensorsWriter
                 stream.Write(header);
                 for (int i = header.Length; i < padded; i++) stream.WriteByte((byte)' ');
                 var chunk = new byte[1 << 16];
-                foreach (var (_, tensor) in list)
+                foreach (var (name, tensor) in list)
                 {
                     var data = tensor.Data;
+                    if (IsInt64(name))
+                    {
+                        var longs = new byte[8];
+                        foreach (float v in data)
+                        {
+                            BinaryPrimitives.WriteInt64LittleEndian(longs, (long)Math.Round(v));
+                            stream.Write(longs);
+                        }
+                        continue;
+                    }
                     for (int start = 0; start < data.Length; start += chunk.Length / 4)
                     {
                         int count = Math.Min(chunk.Length / 4, data.Length - start);

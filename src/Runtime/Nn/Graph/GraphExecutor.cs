@@ -16,6 +16,7 @@ internal sealed class GraphExecutor : IDisposable
     private readonly int[] _consumers;
     private DeviceBuffer[][]? _weights;
     private int _weightsVersion = -1;
+    private WeightBits? _weightsBits;
 
     public GraphExecutor(IKernels kernels, ModelGraph graph, ParameterStore parameters)
     {
@@ -30,21 +31,43 @@ internal sealed class GraphExecutor : IDisposable
     public IKernels Kernels { get; }
     public long PooledFloats => _pool.AllocatedFloats;
 
-    private void EnsureWeights()
+    private void EnsureWeights(WeightBits bits)
     {
-        if (_weights is not null && _weightsVersion == _parameters.Version) return;
+        if (_weights is not null && _weightsVersion == _parameters.Version && ReferenceEquals(_weightsBits, bits)) return;
         ReleaseWeights();
         int version = _parameters.Version;
         var weights = new DeviceBuffer[_graph.Nodes.Count][];
-        for (int i = 0; i < weights.Length; i++) weights[i] = _graph.Nodes[i].Upload(Kernels, _parameters);
+        for (int i = 0; i < weights.Length; i++)
+        {
+            var node = _graph.Nodes[i];
+            weights[i] = node.Upload(Kernels, _parameters);
+            if (bits.Bits.TryGetValue(node.Name, out int b)) weights[i][0] = FakeQuantize(weights[i][0], node, b);
+        }
         _weights = weights;
         _weightsVersion = version;
+        _weightsBits = bits;
+    }
+
+    /// <summary>Per-output-channel symmetric fake quantization of an uploaded (folded) weight (spec §8).</summary>
+    private DeviceBuffer FakeQuantize(DeviceBuffer weight, GraphNode node, int bits)
+    {
+        string name = node switch
+        {
+            ConvNode c => c.WeightName,
+            LinearNode l => l.WeightName,
+            _ => throw new InvalidOperationException($"{node.Kind} node '{node.Name}' has no weight to quantize"),
+        };
+        int channels = _parameters[name].Shape[0];
+        var quantized = Kernels.Allocate(weight.Length);
+        Kernels.FakeQuantWeightsPerChannel(channels, weight.Length / channels, bits, weight, quantized);
+        weight.Dispose();
+        return quantized;
     }
 
     /// <summary>Runs the graph; <paramref name="captures"/>[valueId] lists the unit indices to report for that value.</summary>
-    public Tensor Run(Tensor input, int[][] shapes, List<int>?[] captures, Action<int, Tensor>? onUnitOutput)
+    public Tensor Run(Tensor input, int[][] shapes, List<int>?[] captures, WeightBits bits, Action<int, Tensor>? onUnitOutput)
     {
-        EnsureWeights();
+        EnsureWeights(bits);
         int n = input.Dim(0);
         int valueCount = _graph.ValueCount;
         var values = new Tensor?[valueCount];
@@ -79,14 +102,14 @@ internal sealed class GraphExecutor : IDisposable
                     int firstRoot = storageOf[inputIds[0]];
                     long size = Tensor.SizeOf(shape);
                     if (node.CanRunInPlace && owned[firstRoot] is { } reusable && remaining[firstRoot] == 1
-                        && inputs[0].Data.Length == size && inputs[0].Data.Offset == 0 && reusable.Length == size
+                        && inputs[0].Data.Length == size && inputs[0].Data.Offset == 0
                         && !inputIds.Skip(1).Any(id => storageOf[id] == firstRoot))
                     {
                         // The operand is read for the last time here: write the result over it.
                         owned[firstRoot] = null;
                         remaining[firstRoot] = 0;
                         owned[outId] = reusable;
-                        inputs[0] = new Tensor(Kernels, reusable, inputs[0].Shape, ownsBuffer: false);
+                        inputs[0] = new Tensor(Kernels, reusable.Slice(0, size), inputs[0].Shape, ownsBuffer: false);
                     }
                     else
                     {
@@ -94,7 +117,7 @@ internal sealed class GraphExecutor : IDisposable
                     }
                     storageOf[outId] = outId;
                     remaining[outId] = _consumers[outId];
-                    output = new Tensor(Kernels, owned[outId]!, shape, ownsBuffer: false);
+                    output = new Tensor(Kernels, owned[outId]!.Slice(0, size), shape, ownsBuffer: false);
                     node.Run(Kernels, _parameters, _weights![i], inputs, output);
                 }
                 values[outId] = output;

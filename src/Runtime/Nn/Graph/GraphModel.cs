@@ -14,6 +14,7 @@ public sealed class GraphModel : IQuantizableModel
     private readonly Dictionary<SearchMode, List<int>?[]> _captures = new();
     private readonly Dictionary<(int, int), int[][]> _shapeCache = new();
     private GraphExecutor? _executor;
+    private WeightBits _weightBits = WeightBits.None;
 
     public GraphModel(string name, ModelGraph graph, ParameterStore parameters, (int Channels, int Height, int Width) inputShape,
         IReadOnlyDictionary<SearchMode, IReadOnlyList<UnitSpec>> units, IReadOnlyDictionary<SearchMode, IReadOnlyList<string>> fixedLayers)
@@ -72,7 +73,28 @@ public sealed class GraphModel : IQuantizableModel
             _executor?.Dispose();
             _executor = new GraphExecutor(input.Kernels, Graph, Parameters);
         }
-        return _executor.Run(input, shapes, _captures[mode], onUnitOutput);
+        return _executor.Run(input, shapes, _captures[mode], _weightBits, onUnitOutput);
+    }
+
+    /// <summary>Bit-widths at which weight layers currently run (empty = full precision).</summary>
+    public IReadOnlyDictionary<string, int> WeightBitWidths => _weightBits.Bits;
+
+    /// <summary>
+    /// Runs the named weight layers with fake-quantized weights from the next forward on: the BN-folded weight is
+    /// quantized symmetrically per output channel to the given bits (2..8, spec §8); the bias stays fp32. Pass null
+    /// or an empty map for full precision. The stored parameters are not changed.
+    /// </summary>
+    public void SetWeightBits(IReadOnlyDictionary<string, int>? bits)
+    {
+        var copy = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (layer, b) in bits ?? new Dictionary<string, int>())
+        {
+            if (!Graph.TryGetNode(layer, out var node) || node is not (ConvNode or LinearNode))
+                throw new ArgumentException($"'{layer}' is not a conv or linear layer of model '{Name}'");
+            if (b < 2 || b > 8) throw new ArgumentException($"layer '{layer}': bit width must be in 2..8, got {b}");
+            copy[layer] = b;
+        }
+        _weightBits = new WeightBits(copy);
     }
 
     private int[][] ShapesFor(int height, int width)
