@@ -21,12 +21,20 @@ public static class OnnxImporter
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidInputException($"{path}: cannot read the file ({e.Message})", e);
+            throw new InvalidInputException($"{path}: cannot read the file ({PrintableText.Of(e.Message)})", e);
         }
         OnnxModel model;
         try { model = OnnxModel.Parse(bytes); }
-        catch (InvalidDataException e) { throw new InvalidInputException($"{path}: not a valid ONNX model ({e.Message})", e); }
-        return new Translation(model, path, inputSize).Build();
+        catch (InvalidDataException e) { throw new InvalidInputException($"{path}: not a valid ONNX model ({PrintableText.Of(e.Message)})", e); }
+        try
+        {
+            return new Translation(model, path, inputSize).Build();
+        }
+        catch (InvalidInputException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            // Graph and shape checks name the node; add the file.
+            throw new InvalidInputException($"{path}: {e.Message}", e);
+        }
     }
 
     private sealed class Translation
@@ -81,6 +89,7 @@ public static class OnnxImporter
                 if (consumed.Contains(node)) continue;
                 if (node.Domain is not ("" or "ai.onnx"))
                     throw NodeError(node, $"operator domain '{node.Domain}' is not supported");
+                CheckArity(node);
                 switch (node.OpType)
                 {
                     case "Conv": TranslateConv(node, onnxNodes, consumed, Resolve); break;
@@ -133,6 +142,29 @@ public static class OnnxImporter
                 new Dictionary<SearchMode, IReadOnlyList<string>> { [SearchMode.Qat] = fixedLayers, [SearchMode.Ptq] = Array.Empty<string>() });
         }
 
+        private static readonly Dictionary<string, int> RequiredInputs = new(StringComparer.Ordinal)
+        {
+            ["Conv"] = 2, ["BatchNormalization"] = 5, ["Relu"] = 1, ["Clip"] = 1, ["Add"] = 2, ["MaxPool"] = 1,
+            ["AveragePool"] = 1, ["GlobalAveragePool"] = 1, ["Flatten"] = 1, ["Reshape"] = 1, ["Gemm"] = 2, ["MatMul"] = 2,
+        };
+
+        private void CheckArity(OnnxNode node)
+        {
+            if (!RequiredInputs.TryGetValue(node.OpType, out int inputs)) return; // unsupported ops are reported by the caller
+            if (node.Inputs.Count < inputs || node.Inputs.Take(inputs).Any(i => i.Length == 0))
+                throw NodeError(node, $"{node.OpType} needs {inputs} input(s), got {node.Inputs.Count(i => i.Length > 0)}");
+            if (node.Outputs.Count == 0 || node.Outputs[0].Length == 0) throw NodeError(node, $"{node.OpType} has no output");
+        }
+
+        /// <summary>A two-element (height, width) attribute such as strides; <paramref name="fallback"/> when absent.</summary>
+        private List<long> Pair(OnnxNode node, string name, long fallback)
+        {
+            var values = node.Ints(name) ?? new List<long> { fallback, fallback };
+            if (values.Count != 2 || values.Any(v => v <= 0 || v > 1 << 16))
+                throw NodeError(node, $"attribute {name} must hold two positive values, got [{string.Join(", ", values)}]");
+            return values;
+        }
+
         private (List<UnitSpec> Qat, List<string> Fixed, List<UnitSpec> Ptq) Units(ModelGraph graph)
         {
             var (blocks, covered) = ResidualUnitDetector.Detect(graph);
@@ -162,9 +194,11 @@ public static class OnnxImporter
             var kernel = node.Ints("kernel_shape");
             if (kernel is not null && (kernel.Count != 2 || kernel[0] != w[2] || kernel[1] != w[3]))
                 throw NodeError(node, $"kernel_shape [{string.Join(", ", kernel)}] does not match weight {HostTensor.FormatShape(w)}");
-            var strides = node.Ints("strides") ?? new List<long> { 1, 1 };
-            var dilations = node.Ints("dilations") ?? new List<long> { 1, 1 };
-            int groups = (int)node.Int("group", 1);
+            var strides = Pair(node, "strides", 1);
+            var dilations = Pair(node, "dilations", 1);
+            long groupAttribute = node.Int("group", 1);
+            if (groupAttribute <= 0 || groupAttribute > x[0]) throw NodeError(node, $"group {groupAttribute} is invalid for {x[0]} input channels");
+            int groups = (int)groupAttribute;
             var (padH, padW) = SymmetricPads(node, x, w[2], w[3], (int)strides[0], (int)strides[1], (int)dilations[0], (int)dilations[1]);
             var geometry = new ConvGeometry((int)strides[0], (int)strides[1], padH, padW, (int)dilations[0], (int)dilations[1], groups);
 
@@ -198,7 +232,7 @@ public static class OnnxImporter
             }
             else if (autoPad == "VALID") pads = new List<long> { 0, 0, 0, 0 };
             else if (autoPad is not ("NOTSET" or "")) throw NodeError(node, $"auto_pad {autoPad} is not supported");
-            if (pads.Count != 4) throw NodeError(node, $"pads must have 4 entries, got {pads.Count}");
+            if (pads.Count != 4 || pads.Any(p => p < 0 || p > 1 << 16)) throw NodeError(node, $"pads must be 4 non-negative values, got [{string.Join(", ", pads)}]");
             int Axis(int size, int k, int s, int d, long begin, long end, string axis)
             {
                 if (begin == end) return (int)begin;
@@ -214,12 +248,11 @@ public static class OnnxImporter
         private void TranslatePool(OnnxNode node, string input)
         {
             var x = InputShape(node, input, 3);
-            var kernel = node.Ints("kernel_shape");
-            if (kernel is not { Count: 2 }) throw NodeError(node, "pooling needs a 2-D kernel_shape");
+            var kernel = Pair(node, "kernel_shape", 0);
             if (node.Int("ceil_mode", 0) != 0) throw NodeError(node, "ceil_mode=1 is not supported");
             if (node.Ints("dilations") is { } d && d.Any(v => v != 1)) throw NodeError(node, "dilated pooling is not supported");
             if (node.Int("storage_order", 0) != 0) throw NodeError(node, "storage_order=1 is not supported");
-            var strides = node.Ints("strides") ?? new List<long> { 1, 1 };
+            var strides = Pair(node, "strides", 1);
             var (padH, padW) = SymmetricPads(node, x, (int)kernel[0], (int)kernel[1], (int)strides[0], (int)strides[1], 1, 1);
             bool max = node.OpType == "MaxPool";
             if (node.Outputs.Count > 1 && node.Outputs[1].Length > 0) throw NodeError(node, "MaxPool indices output is not supported");
@@ -320,7 +353,9 @@ public static class OnnxImporter
         {
             if (_consumers.GetValueOrDefault(value) != 1) return null;
             var reader = nodes.FirstOrDefault(n => n.Inputs.Contains(value));
-            return reader is null || consumed.Contains(reader) ? null : reader;
+            if (reader is null || consumed.Contains(reader)) return null;
+            CheckArity(reader);
+            return reader;
         }
 
         private string Parameter(OnnxNode node, string name, int rank)

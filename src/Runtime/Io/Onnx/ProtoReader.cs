@@ -57,7 +57,7 @@ internal ref struct ProtoReader
         return Take((int)length);
     }
 
-    public string ReadString() => Encoding.UTF8.GetString(ReadBytes());
+    public string ReadString() => PrintableText.Of(Encoding.UTF8.GetString(ReadBytes()));
 
     public void Skip(int wireType)
     {

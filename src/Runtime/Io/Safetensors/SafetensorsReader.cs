@@ -19,7 +19,7 @@ public static class SafetensorsReader
         try { file = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidInputException($"{path}: cannot read the file ({e.Message})", e);
+            throw new InvalidInputException($"{path}: cannot read the file ({PrintableText.Of(e.Message)})", e);
         }
         return Parse(file, path);
     }
@@ -35,9 +35,24 @@ public static class SafetensorsReader
 
         JsonDocument header;
         try { header = JsonDocument.Parse(headerBytes.ToArray()); }
-        catch (JsonException e) { throw new InvalidInputException($"{source}: safetensors header is not valid JSON ({e.Message})", e); }
+        catch (JsonException e) { throw new InvalidInputException($"{source}: safetensors header is not valid JSON ({PrintableText.Of(e.Message)})", e); }
 
         using (header)
+        {
+            try
+            {
+                return ReadEntries(header, data, source);
+            }
+            catch (InvalidOperationException e)
+            {
+                // System.Text.Json reports invalid UTF-8 in names and strings only when they are read.
+                throw new InvalidInputException($"{source}: safetensors header is not valid UTF-8 JSON ({PrintableText.Of(e.Message)})", e);
+            }
+        }
+    }
+
+    private static IReadOnlyList<StateEntry> ReadEntries(JsonDocument header, ReadOnlySpan<byte> data, string source)
+    {
         {
             if (header.RootElement.ValueKind != JsonValueKind.Object)
                 throw new InvalidInputException($"{source}: safetensors header must be a JSON object");
@@ -64,13 +79,13 @@ public static class SafetensorsReader
 
     private static (string, string, int[], long, long) ParseLayout(JsonProperty property, long dataLength, string source)
     {
-        string name = property.Name;
+        string name = PrintableText.Of(property.Name);
         var value = property.Value;
         string Fail(string what) => throw new InvalidInputException($"{source}: tensor '{name}': {what}");
         if (value.ValueKind != JsonValueKind.Object) Fail("header entry must be an object");
         if (!value.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
             Fail("header entry has no dtype string");
-        string dtype = dtypeElement.GetString()!;
+        string dtype = PrintableText.Of(dtypeElement.GetString()!);
         int elementSize = ElementDecoder.SizeOf(dtype);
         if (elementSize == 0) Fail($"dtype {dtype} is not supported (expected F32, F16, BF16, F64, I64 or I32)");
         if (!value.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array)

@@ -191,13 +191,13 @@ internal sealed class RestrictedUnpickler
         return span;
     }
 
-    private string ReadText(int length) => Encoding.UTF8.GetString(Take(length));
+    private string ReadText(int length) => PrintableText.Of(Encoding.UTF8.GetString(Take(length)));
 
     private string ReadLine()
     {
         int end = Array.IndexOf(_data, (byte)'\n', _pos);
         if (end < 0) throw Corrupt(_pos, "unterminated GLOBAL name");
-        string s = Encoding.UTF8.GetString(_data, _pos, end - _pos);
+        string s = PrintableText.Of(Encoding.UTF8.GetString(_data, _pos, end - _pos));
         _pos = end + 1;
         return s;
     }

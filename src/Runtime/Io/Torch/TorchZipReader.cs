@@ -19,11 +19,15 @@ public static class TorchZipReader
         }
         catch (InvalidDataException e)
         {
-            throw new InvalidInputException($"{path}: not a readable PyTorch zip file ({e.Message})", e);
+            throw new InvalidInputException($"{path}: not a readable PyTorch zip file ({PrintableText.Of(e.Message)})", e);
         }
         catch (IOException e)
         {
-            throw new InvalidInputException($"{path}: cannot read the file ({e.Message})", e);
+            throw new InvalidInputException($"{path}: cannot read the file ({PrintableText.Of(e.Message)})", e);
+        }
+        catch (OverflowException e)
+        {
+            throw new InvalidInputException($"{path}: a length or size in the file is out of range ({PrintableText.Of(e.Message)})", e);
         }
     }
 
@@ -138,7 +142,7 @@ public static class TorchZipReader
         var buffer = new MemoryStream();
         stream.CopyTo(buffer);
         if (buffer.Length != entry.Length)
-            throw new InvalidInputException($"{path}: archive entry {entry.FullName} holds {buffer.Length} bytes, expected {entry.Length}");
+            throw new InvalidInputException($"{path}: archive entry {PrintableText.Of(entry.FullName)} holds {buffer.Length} bytes, expected {entry.Length}");
         return buffer.ToArray();
     }
 }
