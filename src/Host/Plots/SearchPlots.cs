@@ -9,19 +9,28 @@ public static class SearchPlots
     private static readonly (byte, byte, byte) Ink = (40, 40, 40);
     private static readonly (byte, byte, byte) Grid = (225, 225, 225);
 
-    /// <summary>ORM heatmap: one square per pair, dark blue (0) through teal and yellow (1), unit 1 at the top left.</summary>
+    /// <summary>
+    /// ORM heatmap: one square per pair, unit 1 at the top left. Colours span [low, 1] with low the smallest entry
+    /// rounded down to a tenth (ORMs of real networks often sit in 0.8–1), shown on the colour bar's labels.
+    /// </summary>
     public static RgbImage Heatmap(double[,] orm)
     {
         int l = orm.GetLength(0);
+        double min = 1;
+        foreach (double v in orm) if (double.IsFinite(v)) min = Math.Min(min, v);
+        double low = Math.Max(0, Math.Floor(min * 10 - 1e-9) / 10);
+        if (low >= 1) low = 0.9;
         int cell = Math.Clamp(640 / Math.Max(1, l), 6, 48);
-        const int margin = 16, legend = 24;
-        var image = new RgbImage(2 * margin + l * cell + legend + 8, 2 * margin + l * cell, White);
+        const int margin = 16, legend = 24, labels = 28;
+        var image = new RgbImage(2 * margin + l * cell + legend + 8 + labels, 2 * margin + l * cell, White);
         for (int i = 0; i < l; i++)
         for (int j = 0; j < l; j++)
-            image.FillRect(margin + j * cell, margin + i * cell, cell, cell, ColourMap(orm[i, j]));
-        // Colour bar from 1 (top) to 0 (bottom).
+            image.FillRect(margin + j * cell, margin + i * cell, cell, cell, ColourMap((orm[i, j] - low) / (1 - low)));
+        // Colour bar from 1 (top) to low (bottom), labelled at both ends.
         int barX = margin + l * cell + 8, barH = l * cell;
         for (int y = 0; y < barH; y++) image.FillRect(barX, margin + y, legend - 8, 1, ColourMap(1.0 - (double)y / Math.Max(1, barH - 1)));
+        image.DrawText(barX + legend - 4, margin, "1", 2, Ink);
+        image.DrawText(barX + legend - 4, margin + barH - 10, low.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture), 2, Ink);
         return image;
     }
 

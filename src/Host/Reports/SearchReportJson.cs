@@ -34,6 +34,7 @@ public static class SearchReportJson
             w.WriteString("continuous", r.ContinuousMethod);
             w.WriteString("integer", r.IntegerMethod);
             w.WriteNumber("integer_work", r.SolverNodes);
+            w.WriteBoolean("integer_proven_optimal", r.IntegerProvenOptimal);
             w.WriteEndObject();
 
             w.WriteNumber("size_mib", r.SizeMiB);

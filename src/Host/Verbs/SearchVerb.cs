@@ -113,6 +113,9 @@ public sealed class SearchVerb : IVerb
         if (InputSize is { } s && (s < 8 || s > 1024)) throw new InvalidInputException($"--input-size {s} is invalid: expected 8..1024 pixels");
         if (Images < 2 || Images > 4096) throw new InvalidInputException($"--images {Images} is invalid: expected 2..4096");
         if (Plots is not null && File.Exists(Plots)) throw new InvalidInputException($"--plots '{Plots}' is a file, expected a folder");
+        // Fail on an unusable output path now rather than after the search.
+        if (Out is not null && Path.GetDirectoryName(Path.GetFullPath(Out)) is { } outDir && !Directory.Exists(outDir))
+            throw new InvalidInputException($"cannot write '{Out}': folder '{outDir}' does not exist");
         double beta = Beta ?? SearchOptions.DefaultBeta(modelName ?? "resnet18", mode);
         var options = new SearchOptions(mode, SizeMb, beta, bits, BitOpsG, rule, ActBits, form);
 
@@ -139,7 +142,6 @@ public sealed class SearchVerb : IVerb
         byte[] json = SearchReportJson.Write(result, new SearchReportJson.Context(Seed, batch.Description, weightsDescription, setupSeconds));
         byte[]? heatmap = Plots is null ? null : PngEncoder.Encode(SearchPlots.Heatmap(result.Orm));
         byte[]? chart = Plots is null ? null : PngEncoder.Encode(SearchPlots.BitsChart(result.Units));
-        if (Out is not null) AtomicFile.Write(Out, json);
         if (Plots is not null)
         {
             try { Directory.CreateDirectory(Plots); }
@@ -147,6 +149,10 @@ public sealed class SearchVerb : IVerb
             {
                 throw new InvalidInputException($"cannot create --plots folder '{Plots}': {ex.Message}", ex);
             }
+        }
+        if (Out is not null) AtomicFile.Write(Out, json);
+        if (Plots is not null)
+        {
             AtomicFile.Write(Path.Combine(Plots, "orm.png"), heatmap);
             AtomicFile.Write(Path.Combine(Plots, "bits.png"), chart);
         }

@@ -47,6 +47,9 @@ public sealed record ContinuousAllocation(double[] Bits, double Objective, strin
         for (int i = 0; i < p.Count; i++) bits[i] = p.MinBits[i];
         if (n == 0) return bits;
 
+        // Coefficients scaled to a largest of 1: θ can be 1e-70 and the simplex tolerance is absolute.
+        double cMax = p.Coefficients.Max();
+        double cScale = cMax > 0 ? 1.0 / cMax : 1.0;
         var c = new double[n];
         var a = new double[2 + n][];
         var b = new double[2 + n];
@@ -55,7 +58,7 @@ public sealed record ContinuousAllocation(double[] Bits, double Objective, strin
         for (int k = 0; k < n; k++)
         {
             int i = free[k];
-            c[k] = p.Coefficients[i];
+            c[k] = p.Coefficients[i] * cScale;
             a[0][k] = p.SizePerBit[i];
             a[1][k] = p.OpsPerBit[i];
             a[2 + k] = new double[n];

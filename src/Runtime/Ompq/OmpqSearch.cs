@@ -46,7 +46,7 @@ public static class OmpqSearch
 
         return new SearchResult(model.Name, options.Mode, batch.Kernels.Info.Id, batch.Dim(0), options, unitResults, fixedLayers, orm,
             costs.SizeMiB(integer.Bits), costs.BitOpsG(integer.Bits), continuous.Objective, integer.Objective,
-            continuousSizeBits / 8.0 / CostModel.BytesPerMiB, continuous.Method, integer.Method, integer.Nodes,
+            continuousSizeBits / 8.0 / CostModel.BytesPerMiB, continuous.Method, integer.Method, integer.Nodes, integer.ProvenOptimal,
             new SearchTimings(features, ormTime, solve));
     }
 }

@@ -41,6 +41,7 @@ public sealed record SearchResult(
     string ContinuousMethod,
     string IntegerMethod,
     long SolverNodes,
+    bool IntegerProvenOptimal,
     SearchTimings Timings)
 {
     public double SizeSlackMiB => Options.SizeBudgetMiB - SizeMiB;

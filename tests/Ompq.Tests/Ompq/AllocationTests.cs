@@ -89,6 +89,23 @@ public sealed class AllocationTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TinyCoefficientsGiveTheSameAllocation(bool withOps)
+    {
+        // θ = exp(−β·γ) reaches 1e-70 for large β; the solvers' tolerances must not treat that as zero.
+        var rng = new Random(withOps ? 31 : 29);
+        for (int instance = 0; instance < 20; instance++)
+        {
+            var p = RandomProblem(rng, 6, withOps, 0.5);
+            var tiny = p with { Coefficients = p.Coefficients.Select(c => c * 1e-70).ToArray() };
+            Assert.Equal(IntegerAllocation.Solve(p).Bits, IntegerAllocation.Solve(tiny).Bits);
+            Assert.Equal(ContinuousAllocation.Solve(p).Objective * 1e-70, ContinuousAllocation.Solve(tiny).Objective, 1e-80);
+            Assert.True(ContinuousAllocation.Solve(tiny).Objective >= IntegerAllocation.Solve(tiny).Objective * (1 - 1e-12));
+        }
+    }
+
     [Fact]
     public void IntegerTiesPreferMoreBitsOnEarlierUnits()
     {
