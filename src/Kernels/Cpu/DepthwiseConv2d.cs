@@ -12,10 +12,14 @@ namespace Ompq.Kernels.Cpu;
 /// </summary>
 internal static unsafe class DepthwiseConv2d
 {
-
     public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
     {
         var s = shape;
+        if (s.R == 3 && s.S == 3 && s.StrideH == 1 && s.StrideW == 1 && s.DilationH == 1 && s.DilationW == 1)
+        {
+            DirectThreeByThree(s, x, w, bias, y, epilogue, threads);
+            return;
+        }
         var layout = new PaddedLayout(s);
         var store = new VectorEpilogue(epilogue);
         nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
@@ -31,6 +35,96 @@ internal static unsafe class DepthwiseConv2d
                 layout.Fill((float*)xs + plane * s.H * s.W, padded);
                 Plane(s, layout, padded, taps, initial, store, (float*)ys + plane * s.P * s.Q);
             }
+        }, chunksPerThread: 16);
+    }
+
+    /// <summary>
+    /// 3×3 stride 1 straight from the input, without a padded copy: rows above or below the image read a
+    /// zero row, and the column blocks at the left and right edges use masked loads (masked-off lanes are
+    /// never touched), so small planes pay no per-plane copy.
+    /// </summary>
+    private static void DirectThreeByThree(Conv2dShape s, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
+    {
+        int p = s.P, q = s.Q, blocks = (q + 7) / 8;
+        var store = new VectorEpilogue(epilogue);
+        // Per column block and tap: the lanes whose input column lies inside the row; interior blocks need none.
+        var masks = new Vector256<float>[blocks * 3];
+        var interior = new bool[blocks];
+        for (int b = 0; b < blocks; b++)
+        {
+            int first = b * 8 - s.PadW;
+            interior[b] = first >= 0 && first + 9 < s.W && b * 8 + 8 <= q;
+            for (int t = 0; t < 3; t++)
+            {
+                var columns = Vector256.Create(first + t) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+                var inside = Vector256.GreaterThanOrEqual(columns, Vector256<int>.Zero) & Vector256.LessThan(columns, Vector256.Create(s.W));
+                masks[b * 3 + t] = inside.AsSingle();
+            }
+        }
+        var tailMask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(q - (blocks - 1) * 8)).AsSingle();
+        nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
+        CpuParallel.ForRange((long)s.N * s.C, threads, 8, (start, end) =>
+        {
+            float* zeros = ThreadScratch.Get(0, s.W + 16);
+            new Span<float>(zeros, s.W + 16).Clear();
+            float** rows = stackalloc float*[3];
+            fixed (Vector256<float>* maskTable = masks)
+            fixed (bool* inside = interior)
+                for (long plane = start; plane < end; plane++)
+                {
+                    int c = (int)(plane % s.C);
+                    float* k = (float*)ws + (long)c * 9;
+                    var k00 = Vector256.Create(k[0]); var k01 = Vector256.Create(k[1]); var k02 = Vector256.Create(k[2]);
+                    var k10 = Vector256.Create(k[3]); var k11 = Vector256.Create(k[4]); var k12 = Vector256.Create(k[5]);
+                    var k20 = Vector256.Create(k[6]); var k21 = Vector256.Create(k[7]); var k22 = Vector256.Create(k[8]);
+                    var initial = Vector256.Create(bs != 0 ? ((float*)bs)[c] : 0f);
+                    float* input = (float*)xs + plane * s.H * s.W;
+                    float* output = (float*)ys + plane * p * q;
+                    for (int oh = 0; oh < p; oh++)
+                    {
+                        for (int r = 0; r < 3; r++)
+                        {
+                            int ih = oh - s.PadH + r;
+                            rows[r] = ((uint)ih < (uint)s.H ? input + (long)ih * s.W : zeros) - s.PadW;
+                        }
+                        float* r0 = rows[0], r1 = rows[1], r2 = rows[2];
+                        float* outRow = output + (long)oh * q;
+                        for (int b = 0; b < blocks; b++)
+                        {
+                            int ow = b * 8;
+                            Vector256<float> acc;
+                            if (inside[b])
+                            {
+                                acc = Fma.MultiplyAdd(k00, Avx.LoadVector256(r0 + ow), initial);
+                                acc = Fma.MultiplyAdd(k01, Avx.LoadVector256(r0 + ow + 1), acc);
+                                acc = Fma.MultiplyAdd(k02, Avx.LoadVector256(r0 + ow + 2), acc);
+                                acc = Fma.MultiplyAdd(k10, Avx.LoadVector256(r1 + ow), acc);
+                                acc = Fma.MultiplyAdd(k11, Avx.LoadVector256(r1 + ow + 1), acc);
+                                acc = Fma.MultiplyAdd(k12, Avx.LoadVector256(r1 + ow + 2), acc);
+                                acc = Fma.MultiplyAdd(k20, Avx.LoadVector256(r2 + ow), acc);
+                                acc = Fma.MultiplyAdd(k21, Avx.LoadVector256(r2 + ow + 1), acc);
+                                acc = Fma.MultiplyAdd(k22, Avx.LoadVector256(r2 + ow + 2), acc);
+                                Avx.Store(outRow + ow, store.Apply(acc));
+                                continue;
+                            }
+                            var m0 = maskTable[b * 3];
+                            var m1 = maskTable[b * 3 + 1];
+                            var m2 = maskTable[b * 3 + 2];
+                            acc = Fma.MultiplyAdd(k00, Avx.MaskLoad(r0 + ow, m0), initial);
+                            acc = Fma.MultiplyAdd(k01, Avx.MaskLoad(r0 + ow + 1, m1), acc);
+                            acc = Fma.MultiplyAdd(k02, Avx.MaskLoad(r0 + ow + 2, m2), acc);
+                            acc = Fma.MultiplyAdd(k10, Avx.MaskLoad(r1 + ow, m0), acc);
+                            acc = Fma.MultiplyAdd(k11, Avx.MaskLoad(r1 + ow + 1, m1), acc);
+                            acc = Fma.MultiplyAdd(k12, Avx.MaskLoad(r1 + ow + 2, m2), acc);
+                            acc = Fma.MultiplyAdd(k20, Avx.MaskLoad(r2 + ow, m0), acc);
+                            acc = Fma.MultiplyAdd(k21, Avx.MaskLoad(r2 + ow + 1, m1), acc);
+                            acc = Fma.MultiplyAdd(k22, Avx.MaskLoad(r2 + ow + 2, m2), acc);
+                            acc = store.Apply(acc);
+                            if (ow + 8 <= q) Avx.Store(outRow + ow, acc);
+                            else Avx.MaskStore(outRow + ow, tailMask, acc);
+                        }
+                    }
+                }
         }, chunksPerThread: 16);
     }
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
-/// Per-thread aligned scratch (im2col columns, packed GEMM panels) that grows to the largest request and is
+/// Per-thread aligned scratch (packed GEMM panels, padded planes, Gram partial sums) that grows to the largest request and is
 /// then reused, so kernels neither allocate nor page-fault on every call. Each slot is independent so one
 /// kernel can hold several scratch areas at once.
 /// </summary>

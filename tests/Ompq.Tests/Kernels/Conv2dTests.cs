@@ -27,6 +27,26 @@ public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<T
         var (expected, magnitude) = ConvCases.Reference(shape, x, w, bias, Activation.None);
         Close.Assert(expected, actual, 2e-5f, 1e-6f, $"conv2d {shape} bias={hasBias}", magnitude);
     }
+
+    /// <summary>Every row width from 1 to 26 with every padding and both strides: the edges of vectorized depthwise rows.</summary>
+    [SkippableFact]
+    public void DepthwiseEveryWidthAndPadding()
+    {
+        var rng = new Random(11);
+        for (int width = 1; width <= 26; width++)
+            for (int pad = 0; pad <= 2; pad++)
+                for (int stride = 1; stride <= 2; stride++)
+                {
+                    var shape = new Conv2dShape(1, 3, 4, width, 3, 3, 3, stride, stride, pad, pad, Groups: 3);
+                    if (!ShapeRules.WindowFits(shape)) continue;
+                    var x = RandomData.Uniform(rng, shape.InputSize);
+                    var w = RandomData.Uniform(rng, shape.WeightSize);
+                    var bias = RandomData.Uniform(rng, shape.K);
+                    var actual = RunConv2d(shape, x, w, bias, Epilogue.None);
+                    var (expected, magnitude) = ConvCases.Reference(shape, x, w, bias, Activation.None);
+                    Close.Assert(expected, actual, 2e-5f, 1e-6f, $"depthwise {shape}", magnitude);
+                }
+    }
 }
 
 /// <summary>Random convolution shapes and the torch reference, shared by the conv and epilogue tests.</summary>
@@ -63,6 +83,7 @@ internal static class ConvCases
                     cg = 1;
                     kg = rng.Next(4) == 0 ? 2 : 1;
                     stride = rng.Next(1, 3);
+                    pad = rng.Next(0, r / 2 + 2);
                     break;
                 case 4:
                     r = rng.Next(1, 6);
@@ -73,7 +94,7 @@ internal static class ConvCases
                     break;
             }
             var shape = new Conv2dShape(n, cg * groups, h, w, kg * groups, r, s,
-                stride, kind == 4 ? rng.Next(1, 4) : stride, pad, kind == 4 ? rng.Next(0, 3) : pad,
+                stride, kind == 4 ? rng.Next(1, 4) : stride, pad, kind == 4 ? rng.Next(0, 3) : kind == 3 ? rng.Next(0, s / 2 + 2) : pad,
                 dilation, kind == 4 ? rng.Next(1, 3) : dilation, groups);
             if (ShapeRules.WindowFits(shape)) return shape;
             if (attempt > 100) return Conv2dShape.Square(1, 1, 3, 3, 1, 1);

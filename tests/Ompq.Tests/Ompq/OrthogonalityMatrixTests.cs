@@ -62,6 +62,31 @@ public sealed class OrthogonalityMatrixTests
         Assert.True(Enumerable.Range(0, l).SelectMany(i => Enumerable.Range(0, l).Where(j => j != i).Select(j => orm[i, j])).Max() > 0.3);
     }
 
+    [Theory]
+    [InlineData(SearchMode.Qat)]
+    [InlineData(SearchMode.Ptq)]
+    public void MatchesTorchSharpOnRealNetworkFeatures(SearchMode mode)
+    {
+        // resnet20's real unit outputs (ReLU features with large means; PTQ adds stem and the 10 logits, d < n).
+        const int n = 16;
+        using var kernels = new CpuKernels(2);
+        using var model = ModelZoo.Create("resnet20", 28, seed: 4);
+        var rng = new Random(8);
+        var pixels = new float[n * 28 * 28];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)(rng.NextDouble() * 2 - 1);
+        using var batch = Ompq.Runtime.Tensors.Tensor.FromHost(kernels, pixels, n, 1, 28, 28);
+        var units = model.Units(mode);
+        var features = new float[units.Count][];
+        using var orm = new OrthogonalityMatrix(kernels, units.Select(u => u.Name).ToArray(), n);
+        using (model.Forward(batch, mode, (i, t) => { features[i] = t.ToArray(); orm.Add(i, t); })) { }
+        double[,] actual = orm.Compute();
+        double[,] expected = TorchCka(features, n);
+        if (mode == SearchMode.Ptq) Assert.Equal(OrmForm.Feature, orm.FormOf(units.Count - 1));
+        for (int i = 0; i < units.Count; i++)
+        for (int j = 0; j < units.Count; j++)
+            Assert.True(Math.Abs(expected[i, j] - actual[i, j]) <= 1e-5, $"ORM[{i},{j}] = {actual[i, j]}, torch {expected[i, j]}");
+    }
+
     [Fact]
     public void GramFormEqualsFeatureForm()
     {
