@@ -38,7 +38,6 @@ internal static unsafe class Pooling
         CpuParallel.ForRange((long)s.N * s.C, threads, 8, (first, last) =>
         {
             float* padded = ThreadScratch.Get(0, layout.Size);
-            var tailMask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(q & 7)).AsSingle();
             fixed (float* columns = columnCounts)
             fixed (int* taps = tapOffsets)
                 for (long plane = first; plane < last; plane++)
@@ -75,7 +74,7 @@ internal static unsafe class Pooling
                                 result = Avx.Or(max, nan);
                             }
                             if (ow + 8 <= q) Avx.Store(output + (long)oh * q + ow, result);
-                            else Avx.MaskStore(output + (long)oh * q + ow, tailMask, result);
+                            else PartialStore.Store(output + (long)oh * q + ow, result, q - ow);
                         }
                     }
                 }
