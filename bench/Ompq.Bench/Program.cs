@@ -1,6 +1,89 @@
+using System.Globalization;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Ompq.Host.Benchmarking;
+
 namespace Ompq.Bench;
 
+/// <summary>
+/// Runs the kernel benchmarks with BenchmarkDotNet (in-process: its out-of-process toolchain would copy the
+/// unpatched libLibTorchSharp.so) and, with --write-readme, rewrites the results table in bench/README.md.
+///   dotnet run -c Release --project bench/Ompq.Bench -- [--quick] [--filter TEXT] [--write-readme]
+///   dotnet run -c Release --project bench/Ompq.Bench -- --search      (the whole ResNet-18 search and its phases)
+/// Anything else on the command line goes to BenchmarkDotNet's own switcher (e.g. --list flat).
+/// </summary>
 public static class Program
 {
-    public static int Main(string[] args) => 0;
+    public static int Main(string[] args)
+    {
+        var rest = new List<string>(args);
+        KernelBenchmarks.Quick = Take(rest, "--quick");
+        bool writeReadme = Take(rest, "--write-readme");
+        KernelBenchmarks.Filter = TakeValue(rest, "--filter");
+        bool search = Take(rest, "--search");
+
+        var job = Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("ShortRun-InProcess");
+        var config = ManualConfig.Create(DefaultConfig.Instance).AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+
+        double peak = FmaPeak.MeasureGflops(Environment.ProcessorCount);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 FMA peak on {Environment.ProcessorCount} threads: {peak:F1} GFLOP/s"));
+
+        if (search)
+        {
+            // The search benchmark reports its phases as separate rows; BenchmarkDotNet's table is the result.
+            BenchmarkRunner.Run<SearchBenchmarks>(config, rest.ToArray());
+            return 0;
+        }
+
+        var summary = BenchmarkRunner.Run<KernelBenchmarks>(config, rest.ToArray());
+        var records = ToRecords(summary, peak);
+        string table = BenchTable.Markdown(records);
+        Console.WriteLine(table);
+        if (writeReadme) ReadmeTable.Write(FindReadme(), table, peak, KernelBenchmarks.Quick);
+        return records.Count > 0 ? 0 : 1;
+    }
+
+    private static List<BenchRecord> ToRecords(Summary summary, double peak)
+    {
+        var byCase = BenchCatalog.All(KernelBenchmarks.Quick).ToDictionary(c => c.Id);
+        var records = new List<BenchRecord>();
+        foreach (var group in summary.Reports.GroupBy(r => (string)r.BenchmarkCase.Parameters["Case"]))
+        {
+            double? ours = Median(group, nameof(KernelBenchmarks.Ours));
+            double? torch = Median(group, nameof(KernelBenchmarks.Libtorch));
+            if (ours is null || torch is null) continue;
+            records.Add(BenchRecord.From(byCase[group.Key], ours.Value, torch.Value, peak));
+        }
+        return records;
+    }
+
+    private static double? Median(IEnumerable<BenchmarkReport> reports, string method)
+    {
+        var report = reports.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method);
+        return report?.ResultStatistics is { } s ? s.Median / 1e9 : null;
+    }
+
+    private static string FindReadme()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "bench", "README.md");
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException("bench/README.md not found above " + AppContext.BaseDirectory);
+    }
+
+    private static bool Take(List<string> args, string flag) => args.Remove(flag);
+
+    private static string? TakeValue(List<string> args, string flag)
+    {
+        int i = args.IndexOf(flag);
+        if (i < 0 || i + 1 >= args.Count) return null;
+        string value = args[i + 1];
+        args.RemoveRange(i, 2);
+        return value;
+    }
 }

@@ -1,0 +1,147 @@
+using Ompq.Runtime;
+using StbImageSharp;
+
+namespace Ompq.Host.Data;
+
+/// <summary>
+/// Builds the one search batch from --data: "synthetic" (seeded uniform pixels), "fashion-mnist", "mnist", an IDX
+/// image file, or a folder of PNG/JPEG/BMP images. Grey 28×28 data is resized bilinearly to the model's input
+/// size and, for 3-channel models, replicated into R, G and B. Folder images are resized (shorter side) and
+/// centre-cropped; RGB images become grey for 1-channel models (luma 0.299/0.587/0.114).
+/// </summary>
+public static class BatchLoader
+{
+    public const string FashionMnistDir = "/usr/share/datasets/fashion-mnist";
+    public const string MnistDirVariable = "OMPQ_MNIST_DIR";
+    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp"];
+
+    public sealed record Request(string Data, string? DataDir, int Count, int Channels, int Size, int Seed, bool OnnxConvention);
+
+    public static ImageBatch Load(Request r)
+    {
+        if (r.Count < 2) throw new InvalidInputException($"--images {r.Count} is too few: the ORM needs at least 2 images");
+        if (r.Size < 8 || r.Size > 1024) throw new InvalidInputException($"--input-size {r.Size} is invalid: expected 8..1024 pixels");
+        ImageBatch batch = r.Data switch
+        {
+            "synthetic" => Synthetic(r),
+            "fashion-mnist" => FromIdx(r, FindIdx(r.DataDir ?? FashionMnistDir, "fashion-mnist"), Normalization.FashionMnist, "Fashion-MNIST"),
+            "mnist" => FromIdx(r, FindIdx(r.DataDir ?? Environment.GetEnvironmentVariable(MnistDirVariable)
+                ?? throw new InvalidInputException($"--data mnist needs --data-dir or ${MnistDirVariable} naming a folder with t10k-images-idx3-ubyte[.gz]"), "mnist"),
+                Normalization.Mnist, "MNIST"),
+            _ when Directory.Exists(r.Data) => FromFolder(r),
+            _ when File.Exists(r.Data) => FromIdx(r, r.Data, Normalization.Centered, Path.GetFileName(r.Data)),
+            _ => throw new InvalidInputException(
+                $"--data '{r.Data}' is neither a dataset name (synthetic, fashion-mnist, mnist) nor an existing image folder or IDX file"),
+        };
+        batch.RequireFinite($"--data {r.Data}");
+        return batch;
+    }
+
+    private static Normalization ForChannels(Request r, Normalization gray)
+        => r.Channels == 3 ? (r.OnnxConvention ? Normalization.CaffeBgr : Normalization.ImageNet) : gray;
+
+    private static ImageBatch Synthetic(Request r)
+    {
+        var rng = new Random(r.Seed);
+        int plane = r.Size * r.Size, perImage = r.Channels * plane;
+        var pixels = new float[(long)r.Count * perImage];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)rng.NextDouble();
+        var norm = ForChannels(r, Normalization.Centered);
+        for (int n = 0; n < r.Count; n++) norm.Apply(pixels.AsSpan(n * perImage, perImage), r.Channels, plane);
+        return new ImageBatch(pixels, r.Count, r.Channels, r.Size, r.Size,
+            $"{r.Count} synthetic images (uniform pixels, seed {r.Seed}), {r.Channels}×{r.Size}×{r.Size}, {norm.Name}");
+    }
+
+    private static string FindIdx(string dir, string dataset)
+    {
+        if (!Directory.Exists(dir))
+            throw new InvalidInputException($"{dataset} folder '{dir}' does not exist; expected a folder with t10k-images-idx3-ubyte[.gz]");
+        foreach (string name in new[] { "t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte" })
+        {
+            string path = Path.Combine(dir, name);
+            if (File.Exists(path)) return path;
+        }
+        throw new InvalidInputException($"{dataset} folder '{dir}' has no t10k-images-idx3-ubyte[.gz]; expected the IDX test images there");
+    }
+
+    private static ImageBatch FromIdx(Request r, string path, Normalization gray, string label)
+    {
+        var images = IdxImages.Read(path);
+        if (images.Count < r.Count)
+            throw new InvalidInputException($"'{path}' holds {images.Count} images, --images {r.Count} requested");
+        // A seeded draw without replacement (partial Fisher–Yates), so --seed picks the batch reproducibly.
+        var rng = new Random(r.Seed);
+        var index = Enumerable.Range(0, images.Count).ToArray();
+        for (int i = 0; i < r.Count; i++)
+        {
+            int j = i + rng.Next(images.Count - i);
+            (index[i], index[j]) = (index[j], index[i]);
+        }
+
+        var norm = ForChannels(r, gray);
+        int srcPlane = images.Rows * images.Columns, plane = r.Size * r.Size, perImage = r.Channels * plane;
+        var pixels = new float[(long)r.Count * perImage];
+        for (int n = 0; n < r.Count; n++)
+        {
+            var source = images.Pixels.AsSpan(index[n] * srcPlane, srcPlane);
+            var image = pixels.AsSpan(n * perImage, perImage);
+            if (images.Rows == r.Size && images.Columns == r.Size) source.CopyTo(image);
+            else Resampler.Resize(source, images.Rows, images.Columns, image.Slice(0, plane), r.Size, r.Size);
+            for (int c = 1; c < r.Channels; c++) image.Slice(0, plane).CopyTo(image.Slice(c * plane, plane));
+            norm.Apply(image, r.Channels, plane);
+        }
+        string how = images.Rows == r.Size && images.Columns == r.Size ? "" : $" resized bilinearly from {images.Rows}×{images.Columns}";
+        string replicated = r.Channels > 1 ? $", grey replicated to {r.Channels} channels" : "";
+        return new ImageBatch(pixels, r.Count, r.Channels, r.Size, r.Size,
+            $"{r.Count} {label} images drawn with seed {r.Seed} from {path}{how}{replicated}, {norm.Name}");
+    }
+
+    private static ImageBatch FromFolder(Request r)
+    {
+        string[] files = Directory.EnumerateFiles(r.Data)
+            .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+        if (files.Length < r.Count)
+            throw new InvalidInputException($"image folder '{r.Data}' has {files.Length} PNG/JPEG/BMP images, --images {r.Count} requested");
+
+        var norm = ForChannels(r, Normalization.Centered);
+        int plane = r.Size * r.Size, perImage = r.Channels * plane;
+        var pixels = new float[(long)r.Count * perImage];
+        for (int n = 0; n < r.Count; n++)
+        {
+            ImageResult decoded;
+            try
+            {
+                decoded = ImageResult.FromMemory(File.ReadAllBytes(files[n]), ColorComponents.RedGreenBlue);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                throw new InvalidInputException($"image '{files[n]}' could not be decoded ({ex.Message}); expected a valid PNG, JPEG or BMP file", ex);
+            }
+            int h = decoded.Height, w = decoded.Width;
+            var image = pixels.AsSpan(n * perImage, perImage);
+            var planeRgb = new float[3][];
+            for (int c = 0; c < 3; c++)
+            {
+                planeRgb[c] = new float[h * w];
+                for (int i = 0; i < h * w; i++) planeRgb[c][i] = decoded.Data[i * 3 + c] / 255f;
+            }
+            if (r.Channels == 3)
+            {
+                for (int c = 0; c < 3; c++)
+                    Resampler.ResizeShorterSideAndCentreCrop(planeRgb[c], h, w, image.Slice(c * plane, plane), r.Size);
+            }
+            else
+            {
+                var grey = new float[h * w];
+                for (int i = 0; i < h * w; i++) grey[i] = 0.299f * planeRgb[0][i] + 0.587f * planeRgb[1][i] + 0.114f * planeRgb[2][i];
+                Resampler.ResizeShorterSideAndCentreCrop(grey, h, w, image.Slice(0, plane), r.Size);
+                for (int c = 1; c < r.Channels; c++) image.Slice(0, plane).CopyTo(image.Slice(c * plane, plane));
+            }
+            norm.Apply(image, r.Channels, plane);
+        }
+        return new ImageBatch(pixels, r.Count, r.Channels, r.Size, r.Size,
+            $"first {r.Count} images (by name) of {r.Data}, shorter side resized to {r.Size} and centre-cropped, {norm.Name}");
+    }
+}

@@ -1,0 +1,40 @@
+using Ompq.Kernels;
+using Ompq.Runtime.Tensors;
+
+namespace Ompq.Runtime.Nn.Graph;
+
+/// <summary>A standalone inference batch-norm (one not preceded by a conv it could be folded into).</summary>
+public sealed class BatchNormNode : GraphNode
+{
+    public BatchNormNode(string name, string input, string output, BatchNormParams parameters, Activation activation)
+        : base(name, new[] { input }, output)
+    {
+        Params = parameters;
+        Activation = activation;
+    }
+
+    public override string Kind => "BatchNormalization";
+    public BatchNormParams Params { get; }
+    public Activation Activation { get; }
+    public override IEnumerable<string> ParameterNames => Params.Names;
+
+    public override int[] InferShape(IReadOnlyList<int[]> inputShapes, ParameterStore parameters)
+    {
+        var x = inputShapes[0];
+        foreach (var n in Params.Names)
+            if (!parameters[n].HasShape(new[] { x[0] }))
+                throw ShapeError($"tensor '{n}' must be [{x[0]}] for an input of {Fmt(x)}, got {parameters[n].ShapeText}");
+        return (int[])x.Clone();
+    }
+
+    internal override DeviceBuffer[] Upload(IKernels kernels, ParameterStore parameters)
+        => Params.Names.Select(n => UploadArray(kernels, parameters[n].Data)).ToArray();
+
+    internal override void Run(IKernels kernels, ParameterStore parameters, DeviceBuffer[] weights, IReadOnlyList<Tensor> inputs, Tensor output)
+    {
+        var x = inputs[0];
+        long spatial = x.Size / x.Dim(0) / x.Dim(1);
+        kernels.BatchNormInference(new ChannelShape(x.Dim(0), x.Dim(1), spatial), x.Data, weights[0], weights[1], weights[2], weights[3],
+            Params.Eps, output.Data, Activation);
+    }
+}

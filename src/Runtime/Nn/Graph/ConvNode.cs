@@ -1,0 +1,107 @@
+using Ompq.Kernels;
+using Ompq.Runtime.Tensors;
+
+namespace Ompq.Runtime.Nn.Graph;
+
+/// <summary>Stride, zero padding, dilation and groups of a 2-D convolution (kernel size comes from the weight).</summary>
+public readonly record struct ConvGeometry(int StrideH = 1, int StrideW = 1, int PadH = 0, int PadW = 0, int DilationH = 1, int DilationW = 1, int Groups = 1)
+{
+    public static ConvGeometry Square(int stride = 1, int pad = 0, int groups = 1) => new(stride, stride, pad, pad, 1, 1, groups);
+}
+
+/// <summary>
+/// Conv2d with an optional bias, an optional following batch-norm and an activation, run as one kernel:
+/// the batch-norm is folded into the weight and bias when the node is uploaded; the original parameters stay
+/// in the store (export and QAT read them).
+/// </summary>
+public sealed class ConvNode : GraphNode
+{
+    public ConvNode(string name, string input, string output, string weight, string? bias, BatchNormParams? batchNorm,
+        ConvGeometry geometry, Activation activation)
+        : base(name, new[] { input }, output)
+    {
+        WeightName = weight;
+        BiasName = bias;
+        BatchNorm = batchNorm;
+        Geometry = geometry;
+        Activation = activation;
+    }
+
+    public override string Kind => "Conv";
+    public string WeightName { get; }
+    public string? BiasName { get; }
+    public BatchNormParams? BatchNorm { get; }
+    public ConvGeometry Geometry { get; }
+    public Activation Activation { get; }
+
+    public override IEnumerable<string> ParameterNames
+    {
+        get
+        {
+            yield return WeightName;
+            if (BiasName is not null) yield return BiasName;
+            if (BatchNorm is not null) foreach (var n in BatchNorm.Names) yield return n;
+        }
+    }
+
+    /// <summary>Output channels (weight dimension 0).</summary>
+    public int OutChannels(ParameterStore parameters) => parameters[WeightName].Shape[0];
+
+    /// <summary>Parameter count for the size budget (spec §5): weight, bias, and 2·K for a batch-norm.</summary>
+    public long ParamCount(ParameterStore parameters)
+    {
+        var w = parameters[WeightName];
+        long count = w.Size;
+        if (BiasName is not null) count += parameters[BiasName].Size;
+        if (BatchNorm is not null) count += 2L * w.Shape[0];
+        return count;
+    }
+
+    public Conv2dShape ShapeFor(int n, int c, int h, int w, ParameterStore parameters)
+    {
+        var weight = parameters[WeightName].Shape;
+        var g = Geometry;
+        return new Conv2dShape(n, c, h, w, weight[0], weight[2], weight[3], g.StrideH, g.StrideW, g.PadH, g.PadW, g.DilationH, g.DilationW, g.Groups);
+    }
+
+    public override int[] InferShape(IReadOnlyList<int[]> inputShapes, ParameterStore parameters)
+    {
+        var x = inputShapes[0];
+        if (x.Length != 3) throw ShapeError($"expects a C×H×W input, got {Fmt(x)}");
+        var w = parameters[WeightName];
+        if (w.Shape.Length != 4) throw ShapeError($"weight '{WeightName}' must be 4-D, got {w.ShapeText}");
+        int k = w.Shape[0];
+        if (Geometry.Groups <= 0 || x[0] % Geometry.Groups != 0 || k % Geometry.Groups != 0 || w.Shape[1] != x[0] / Geometry.Groups)
+            throw ShapeError($"weight '{WeightName}' {w.ShapeText} with groups={Geometry.Groups} does not fit an input of {x[0]} channels");
+        if (BiasName is not null && !parameters[BiasName].HasShape(new[] { k }))
+            throw ShapeError($"bias '{BiasName}' must be [{k}], got {parameters[BiasName].ShapeText}");
+        if (BatchNorm is not null)
+            foreach (var n in BatchNorm.Names)
+                if (!parameters[n].HasShape(new[] { k }))
+                    throw ShapeError($"batch-norm tensor '{n}' must be [{k}], got {parameters[n].ShapeText}");
+        var shape = ShapeFor(1, x[0], x[1], x[2], parameters);
+        if (shape.P <= 0 || shape.Q <= 0 || shape.StrideH <= 0 || shape.StrideW <= 0)
+            throw ShapeError($"output would be empty for an input of {Fmt(x)}");
+        return new[] { k, shape.P, shape.Q };
+    }
+
+    public override long Macs(IReadOnlyList<int[]> inputShapes, int[] outputShape, ParameterStore parameters)
+    {
+        var w = parameters[WeightName];
+        return (long)outputShape[0] * outputShape[1] * outputShape[2] * (w.Size / w.Shape[0]);
+    }
+
+    internal override DeviceBuffer[] Upload(IKernels kernels, ParameterStore parameters)
+    {
+        var bias = BiasName is null ? null : parameters[BiasName];
+        var (w, b) = BatchNormFolding.Fold(parameters[WeightName], bias, parameters, BatchNorm);
+        return new[] { UploadArray(kernels, w), UploadArray(kernels, b) };
+    }
+
+    internal override void Run(IKernels kernels, ParameterStore parameters, DeviceBuffer[] weights, IReadOnlyList<Tensor> inputs, Tensor output)
+    {
+        var x = inputs[0];
+        var shape = ShapeFor(x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3), parameters);
+        kernels.Conv2d(shape, x.Data, weights[0], weights[1], output.Data, new Epilogue(Activation));
+    }
+}

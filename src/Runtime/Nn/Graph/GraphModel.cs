@@ -1,0 +1,147 @@
+using Ompq.Runtime.Tensors;
+
+namespace Ompq.Runtime.Nn.Graph;
+
+/// <summary>
+/// A network built from a <see cref="ModelGraph"/> and named parameters: the zoo models (ResNet, MobileNetV2, the
+/// small ResNet) and ONNX imports. Inference runs through the op contract on the backend of the input tensor;
+/// weights are folded and uploaded on first use and again after the parameters change. Not thread-safe.
+/// </summary>
+public sealed class GraphModel : IQuantizableModel
+{
+    private readonly Dictionary<SearchMode, IReadOnlyList<QuantUnit>> _units = new();
+    private readonly Dictionary<SearchMode, FixedLayers> _fixed = new();
+    private readonly Dictionary<SearchMode, List<int>?[]> _captures = new();
+    private readonly Dictionary<(int, int), int[][]> _shapeCache = new();
+    private GraphExecutor? _executor;
+    private WeightBits _weightBits = WeightBits.None;
+
+    public GraphModel(string name, ModelGraph graph, ParameterStore parameters, (int Channels, int Height, int Width) inputShape,
+        IReadOnlyDictionary<SearchMode, IReadOnlyList<UnitSpec>> units, IReadOnlyDictionary<SearchMode, IReadOnlyList<string>> fixedLayers)
+    {
+        Name = name;
+        Graph = graph;
+        Parameters = parameters;
+        InputShape = inputShape;
+        var shapes = graph.InferShapes(new[] { inputShape.Channels, inputShape.Height, inputShape.Width }, parameters);
+        foreach (var mode in Enum.GetValues<SearchMode>())
+        {
+            var specs = units.TryGetValue(mode, out var s) ? s : Array.Empty<UnitSpec>();
+            var fixedNames = fixedLayers.TryGetValue(mode, out var f) ? f : Array.Empty<string>();
+            BuildUnits(mode, specs, fixedNames, shapes);
+        }
+    }
+
+    public string Name { get; }
+    public ModelGraph Graph { get; }
+
+    /// <summary>State-dict tensors by name. Editing them (through the store) makes the next forward re-upload.</summary>
+    public ParameterStore Parameters { get; }
+
+    public (int Channels, int Height, int Width) InputShape { get; }
+
+    /// <summary>Per-image shape of the output at <see cref="InputShape"/>.</summary>
+    public int[] OutputShape => ShapesFor(InputShape.Height, InputShape.Width)[Graph.OutputId];
+
+    /// <summary>Activation memory the current backend's pool holds (floats); 0 before the first forward.</summary>
+    public long PooledActivationFloats => _executor?.PooledFloats ?? 0;
+
+    public IReadOnlyList<QuantUnit> Units(SearchMode mode) => _units[mode];
+
+    public FixedLayers Fixed(SearchMode mode) => _fixed[mode];
+
+    /// <summary>Parameter count for the size budget of a weight layer (conv: weight + bias + 2·C for its BN; linear: weight + bias).</summary>
+    public long LayerParams(string layer) => Graph.Node(layer) switch
+    {
+        ConvNode conv => conv.ParamCount(Parameters),
+        LinearNode linear => linear.ParamCount(Parameters),
+        var other => throw new ArgumentException($"'{layer}' is a {other.Kind} node, not a weight layer"),
+    };
+
+    /// <summary>Weight layers (conv and linear nodes) in execution order.</summary>
+    public IEnumerable<GraphNode> WeightLayers => Graph.Nodes.Where(n => n is ConvNode or LinearNode);
+
+    public Tensor Forward(Tensor input, SearchMode mode, Action<int, Tensor>? onUnitOutput = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 4 || input.Dim(1) != InputShape.Channels)
+            throw new InvalidInputException(
+                $"model '{Name}' expects an N×{InputShape.Channels}×H×W input, got [{string.Join("×", input.Shape)}]");
+        var shapes = ShapesFor(input.Dim(2), input.Dim(3));
+        if (_executor is null || !ReferenceEquals(_executor.Kernels, input.Kernels))
+        {
+            _executor?.Dispose();
+            _executor = new GraphExecutor(input.Kernels, Graph, Parameters);
+        }
+        return _executor.Run(input, shapes, _captures[mode], _weightBits, onUnitOutput);
+    }
+
+    /// <summary>Bit-widths at which weight layers currently run (empty = full precision).</summary>
+    public IReadOnlyDictionary<string, int> WeightBitWidths => _weightBits.Bits;
+
+    /// <summary>
+    /// Runs the named weight layers with fake-quantized weights from the next forward on: the BN-folded weight is
+    /// quantized symmetrically per output channel to the given bits (2..8, spec §8); the bias stays fp32. Pass null
+    /// or an empty map for full precision. The stored parameters are not changed.
+    /// </summary>
+    public void SetWeightBits(IReadOnlyDictionary<string, int>? bits)
+    {
+        var copy = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (layer, b) in bits ?? new Dictionary<string, int>())
+        {
+            if (!Graph.TryGetNode(layer, out var node) || node is not (ConvNode or LinearNode))
+                throw new ArgumentException($"'{layer}' is not a conv or linear layer of model '{Name}'");
+            if (b < 2 || b > 8) throw new ArgumentException($"layer '{layer}': bit width must be in 2..8, got {b}");
+            copy[layer] = b;
+        }
+        _weightBits = new WeightBits(copy);
+    }
+
+    private int[][] ShapesFor(int height, int width)
+    {
+        if (!_shapeCache.TryGetValue((height, width), out var shapes))
+        {
+            shapes = Graph.InferShapes(new[] { InputShape.Channels, height, width }, Parameters);
+            _shapeCache[(height, width)] = shapes;
+        }
+        return shapes;
+    }
+
+    private void BuildUnits(SearchMode mode, IReadOnlyList<UnitSpec> specs, IReadOnlyList<string> fixedNames, int[][] shapes)
+    {
+        var ordered = specs.Select(s => (Spec: s, Value: Graph.ValueId(s.Capture))).OrderBy(p => p.Value).ToList();
+        var units = new List<QuantUnit>(ordered.Count);
+        var captures = new List<int>?[Graph.ValueCount];
+        var claimed = new HashSet<string>(fixedNames, StringComparer.Ordinal);
+        foreach (var (spec, value) in ordered)
+        {
+            long parameters = 0, macs = 0;
+            foreach (var layer in spec.Layers)
+            {
+                if (!claimed.Add(layer))
+                    throw new ArgumentException($"layer '{layer}' belongs to more than one unit or fixed set ({mode})");
+                parameters += LayerParams(layer);
+                macs += LayerMacs(layer, shapes);
+            }
+            (captures[value] ??= new List<int>()).Add(units.Count);
+            units.Add(new QuantUnit(spec.Name, spec.Layers, parameters, macs, HostTensor.ElementCount(shapes[value]), spec.FixedBits));
+        }
+        _units[mode] = units;
+        _captures[mode] = captures;
+        _fixed[mode] = new FixedLayers(fixedNames, fixedNames.Sum(LayerParams), fixedNames.Sum(l => LayerMacs(l, shapes)));
+    }
+
+    private long LayerMacs(string layer, int[][] shapes)
+    {
+        var node = Graph.Node(layer);
+        int index = Graph.ValueId(node.Output) - 1;
+        var inputs = Graph.InputIds[index].Select(id => shapes[id]).ToArray();
+        return node.Macs(inputs, shapes[index + 1], Parameters);
+    }
+
+    public void Dispose()
+    {
+        _executor?.Dispose();
+        _executor = null;
+    }
+}

@@ -1,0 +1,56 @@
+using Ompq.Kernels;
+using Ompq.Runtime.Tensors;
+
+namespace Ompq.Runtime.Nn.Graph;
+
+/// <summary>y = activation(x·Wᵀ + b) with W in PyTorch nn.Linear layout (Out×In); the input is flattened per image.</summary>
+public sealed class LinearNode : GraphNode
+{
+    public LinearNode(string name, string input, string output, string weight, string? bias, Activation activation = Activation.None)
+        : base(name, new[] { input }, output)
+    {
+        WeightName = weight;
+        BiasName = bias;
+        Activation = activation;
+    }
+
+    public override string Kind => "Linear";
+    public string WeightName { get; }
+    public string? BiasName { get; }
+    public Activation Activation { get; }
+
+    public override IEnumerable<string> ParameterNames
+        => BiasName is null ? new[] { WeightName } : new[] { WeightName, BiasName };
+
+    public long ParamCount(ParameterStore parameters)
+        => parameters[WeightName].Size + (BiasName is null ? 0 : parameters[BiasName].Size);
+
+    public override int[] InferShape(IReadOnlyList<int[]> inputShapes, ParameterStore parameters)
+    {
+        long features = HostTensor.ElementCount(inputShapes[0]);
+        var w = parameters[WeightName];
+        if (w.Shape.Length != 2 || w.Shape[1] != features)
+            throw ShapeError($"weight '{WeightName}' must be [out, {features}] for an input of {Fmt(inputShapes[0])}, got {w.ShapeText}");
+        if (BiasName is not null && !parameters[BiasName].HasShape(new[] { w.Shape[0] }))
+            throw ShapeError($"bias '{BiasName}' must be [{w.Shape[0]}], got {parameters[BiasName].ShapeText}");
+        return new[] { w.Shape[0] };
+    }
+
+    public override long Macs(IReadOnlyList<int[]> inputShapes, int[] outputShape, ParameterStore parameters)
+        => parameters[WeightName].Size;
+
+    internal override DeviceBuffer[] Upload(IKernels kernels, ParameterStore parameters)
+    {
+        var w = parameters[WeightName];
+        var b = BiasName is null ? new float[w.Shape[0]] : parameters[BiasName].Data;
+        return new[] { UploadArray(kernels, w.Data), UploadArray(kernels, b) };
+    }
+
+    internal override void Run(IKernels kernels, ParameterStore parameters, DeviceBuffer[] weights, IReadOnlyList<Tensor> inputs, Tensor output)
+    {
+        var x = inputs[0];
+        int batch = x.Dim(0);
+        var shape = new LinearShape(batch, (int)(x.Size / batch), output.Dim(1));
+        kernels.Linear(shape, x.Data, weights[0], weights[1], output.Data, new Epilogue(Activation));
+    }
+}

@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using Ompq.Runtime.Nn;
+using Ompq.Runtime.Tensors;
+
+namespace Ompq.Runtime.Search;
+
+/// <summary>The whole method: features → ORM → importance → exact allocation (spec §2–6).</summary>
+public static class OmpqSearch
+{
+    public static SearchResult Run(IQuantizableModel model, Tensor batch, SearchOptions options,
+        Action<int, int, string>? onUnitReduced = null)
+    {
+        options.Bits.Validate();
+        IReadOnlyList<QuantUnit> units = model.Units(options.Mode);
+        FixedLayers fixedLayers = model.Fixed(options.Mode);
+        var costs = new CostModel(units, fixedLayers, options.ActivationBits);
+        // Validate the budgets before the forward pass so an impossible request fails at once.
+        var unweighted = AllocationProblem.Build(costs, new double[units.Count], options.Bits, options.SizeBudgetMiB, options.BitOpsBudgetG);
+
+        var clock = Stopwatch.StartNew();
+        using var ormBuilder = new OrthogonalityMatrix(batch.Kernels, units.Select(u => u.Name).ToArray(), batch.Dim(0), options.Form);
+        FeatureCapture.Run(model, batch, options.Mode, ormBuilder, onUnitReduced);
+        double features = clock.Elapsed.TotalSeconds;
+
+        clock.Restart();
+        double[,] orm = ormBuilder.Compute();
+        double ormTime = clock.Elapsed.TotalSeconds;
+
+        clock.Restart();
+        var importance = LayerImportance.FromOrm(orm, options.Beta, options.Coefficients);
+        var problem = unweighted with { Coefficients = importance.Coefficients };
+        var continuous = ContinuousAllocation.Solve(problem);
+        var integer = IntegerAllocation.Solve(problem);
+        double solve = clock.Elapsed.TotalSeconds;
+
+        var unitResults = new UnitResult[units.Count];
+        double continuousSizeBits = costs.FixedSizeBits;
+        for (int i = 0; i < units.Count; i++)
+        {
+            var u = units[i];
+            continuousSizeBits += u.Params * continuous.Bits[i];
+            unitResults[i] = new UnitResult(u.Name, u.Layers, u.Params, u.Macs, u.FeatureSize, ormBuilder.FormOf(i),
+                u.FixedBits is not null, integer.Bits[i], continuous.Bits[i],
+                importance.Gamma[i], importance.Theta[i], importance.Coefficients[i]);
+        }
+
+        return new SearchResult(model.Name, options.Mode, batch.Kernels.Info.Id, batch.Dim(0), options, unitResults, fixedLayers, orm,
+            costs.SizeMiB(integer.Bits), costs.BitOpsG(integer.Bits), continuous.Objective, integer.Objective,
+            continuousSizeBits / 8.0 / CostModel.BytesPerMiB, continuous.Method, integer.Method, integer.Nodes, integer.ProvenOptimal,
+            new SearchTimings(features, ormTime, solve));
+    }
+}

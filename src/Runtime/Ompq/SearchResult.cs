@@ -1,0 +1,49 @@
+using Ompq.Runtime.Nn;
+
+namespace Ompq.Runtime.Search;
+
+/// <summary>One unit's outcome: its cost data, importance and chosen width (and the LP's continuous width).</summary>
+public sealed record UnitResult(
+    string Name,
+    IReadOnlyList<string> Layers,
+    long Params,
+    long Macs,
+    long FeatureSize,
+    OrmForm Form,
+    bool Pinned,
+    int Bits,
+    double BitsContinuous,
+    double Gamma,
+    double Theta,
+    double Coefficient);
+
+/// <summary>Wall time of each phase in seconds (features = forward + on-device reduction; orm = products + normalising).</summary>
+public sealed record SearchTimings(double Features, double Orm, double Solve)
+{
+    public double Total => Features + Orm + Solve;
+}
+
+/// <summary>Everything a search produced, enough to write the report and reproduce the decision.</summary>
+public sealed record SearchResult(
+    string Model,
+    SearchMode Mode,
+    string Device,
+    int Images,
+    SearchOptions Options,
+    IReadOnlyList<UnitResult> Units,
+    FixedLayers Fixed,
+    double[,] Orm,
+    double SizeMiB,
+    double BitOpsG,
+    double ObjectiveContinuous,
+    double ObjectiveInteger,
+    double SizeContinuousMiB,
+    string ContinuousMethod,
+    string IntegerMethod,
+    long SolverNodes,
+    bool IntegerProvenOptimal,
+    SearchTimings Timings)
+{
+    public double SizeSlackMiB => Options.SizeBudgetMiB - SizeMiB;
+    public double? BitOpsSlackG => Options.BitOpsBudgetG is { } g ? g - BitOpsG : null;
+}

@@ -1,0 +1,56 @@
+using Ompq.Kernels;
+
+namespace Ompq.Runtime.Tensors;
+
+/// <summary>
+/// Reuses backend buffers across layers and across forwards, so a forward allocates nothing once warm (large
+/// allocations are expensive: fresh pages fault on first touch). A request takes the smallest free buffer that
+/// holds it and is at most twice its size (callers use a slice), else a new one. Not thread-safe.
+/// </summary>
+public sealed class BufferPool : IDisposable
+{
+    private readonly List<DeviceBuffer> _free = new();
+    private readonly List<DeviceBuffer> _all = new();
+
+    public BufferPool(IKernels kernels) => Kernels = kernels;
+
+    public IKernels Kernels { get; }
+
+    /// <summary>Floats held by the pool (free and rented).</summary>
+    public long AllocatedFloats { get; private set; }
+
+    /// <summary>A buffer of at least <paramref name="length"/> floats (possibly longer).</summary>
+    public DeviceBuffer Rent(long length)
+    {
+        int best = -1;
+        for (int i = 0; i < _free.Count; i++)
+        {
+            long l = _free[i].Length;
+            if (l >= length && l <= 2 * length && (best < 0 || l < _free[best].Length)) best = i;
+        }
+        if (best >= 0)
+        {
+            var found = _free[best];
+            _free.RemoveAt(best);
+            return found;
+        }
+        var buffer = Kernels.Allocate(length);
+        _all.Add(buffer);
+        AllocatedFloats += length;
+        return buffer;
+    }
+
+    public void Return(DeviceBuffer buffer)
+    {
+        if (buffer.Owner != Kernels) throw new ArgumentException("buffer belongs to another backend");
+        _free.Add(buffer);
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in _all) b.Dispose();
+        _all.Clear();
+        _free.Clear();
+        AllocatedFloats = 0;
+    }
+}

@@ -1,0 +1,24 @@
+using Ompq.Host;
+
+namespace Ompq.Tests.Cli;
+
+/// <summary>Runs the `ompq` entry point in-process with captured stdout and stderr.</summary>
+internal static class CliRunner
+{
+    public sealed record Result(int ExitCode, string Out, string Error);
+
+    public static Result Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Ompq.Host.Cli.Run(args, stdout, stderr);
+        return new Result(code, stdout.ToString(), stderr.ToString());
+    }
+
+    public static string TempDir()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "ompq-cli-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}
