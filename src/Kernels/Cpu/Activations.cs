@@ -7,13 +7,13 @@ namespace Ompq.Kernels.Cpu;
 /// <summary>Vector and scalar forms of the activations, shared by every kernel that fuses one.</summary>
 internal static class Activations
 {
-    private static readonly Vector256<float> Six = Vector256.Create(6f);
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Apply(Activation activation, Vector256<float> x) => activation switch
     {
         Activation.Relu => Avx.Max(x, Vector256<float>.Zero),
-        Activation.Relu6 => Avx.Min(Avx.Max(x, Vector256<float>.Zero), Six),
+        // A constant, not a static field: a static's lazy-init helper call inside a hot loop makes the JIT
+        // spill every live vector register around it.
+        Activation.Relu6 => Avx.Min(Avx.Max(x, Vector256<float>.Zero), Vector256.Create(6f)),
         _ => x,
     };
 

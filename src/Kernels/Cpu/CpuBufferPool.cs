@@ -16,7 +16,7 @@ internal sealed unsafe class CpuBufferPool : IDisposable
     private bool disposed;
 
     /// <summary>Bytes held in the pool beyond which returned blocks are freed instead of kept.</summary>
-    public long Capacity { get; init; } = 8L << 30;
+    public long Capacity { get; init; } = 2L << 30;
 
     public float* Rent(long length)
     {

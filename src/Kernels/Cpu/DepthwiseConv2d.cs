@@ -61,85 +61,86 @@ internal static unsafe class DepthwiseConv2d
                 masks[b * 3 + t] = inside.AsSingle();
             }
         }
-        var tailMask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(q - (blocks - 1) * 8)).AsSingle();
         nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
         CpuParallel.ForRange((long)s.N * s.C, threads, 8, (start, end) =>
         {
             float* zeros = ThreadScratch.Get(0, s.W + 16);
             new Span<float>(zeros, s.W + 16).Clear();
-            float** rows = stackalloc float*[3];
             fixed (Vector256<float>* maskTable = masks)
             fixed (bool* inside = interior)
                 for (long plane = start; plane < end; plane++)
                 {
                     int c = (int)(plane % s.C);
-                    float* k = (float*)ws + (long)c * 9;
-                    var k00 = Vector256.Create(k[0]); var k01 = Vector256.Create(k[1]); var k02 = Vector256.Create(k[2]);
-                    var k10 = Vector256.Create(k[3]); var k11 = Vector256.Create(k[4]); var k12 = Vector256.Create(k[5]);
-                    var k20 = Vector256.Create(k[6]); var k21 = Vector256.Create(k[7]); var k22 = Vector256.Create(k[8]);
-                    var initial = Vector256.Create(bs != 0 ? ((float*)bs)[c] : 0f);
-                    float* input = (float*)xs + plane * s.H * s.W;
-                    float* output = (float*)ys + plane * p * q;
-                    for (int oh = 0; oh < p; oh++)
-                    {
-                        for (int r = 0; r < 3; r++)
-                        {
-                            int ih = oh - s.PadH + r;
-                            rows[r] = ((uint)ih < (uint)s.H ? input + (long)ih * s.W : zeros) - s.PadW;
-                        }
-                        float* r0 = rows[0], r1 = rows[1], r2 = rows[2];
-                        float* outRow = output + (long)oh * q;
-                        for (int b = 0; b < blocks; b++)
-                        {
-                            int ow = b * 8;
-                            Vector256<float> acc;
-                            if (inside[b])
-                            {
-                                acc = Fma.MultiplyAdd(k00, Avx.LoadVector256(r0 + ow), initial);
-                                acc = Fma.MultiplyAdd(k01, Avx.LoadVector256(r0 + ow + 1), acc);
-                                acc = Fma.MultiplyAdd(k02, Avx.LoadVector256(r0 + ow + 2), acc);
-                                acc = Fma.MultiplyAdd(k10, Avx.LoadVector256(r1 + ow), acc);
-                                acc = Fma.MultiplyAdd(k11, Avx.LoadVector256(r1 + ow + 1), acc);
-                                acc = Fma.MultiplyAdd(k12, Avx.LoadVector256(r1 + ow + 2), acc);
-                                acc = Fma.MultiplyAdd(k20, Avx.LoadVector256(r2 + ow), acc);
-                                acc = Fma.MultiplyAdd(k21, Avx.LoadVector256(r2 + ow + 1), acc);
-                                acc = Fma.MultiplyAdd(k22, Avx.LoadVector256(r2 + ow + 2), acc);
-                                Avx.Store(outRow + ow, store.Apply(acc));
-                                continue;
-                            }
-                            var m0 = maskTable[b * 3];
-                            var m1 = maskTable[b * 3 + 1];
-                            var m2 = maskTable[b * 3 + 2];
-                            acc = Fma.MultiplyAdd(k00, Avx.MaskLoad(r0 + ow, m0), initial);
-                            acc = Fma.MultiplyAdd(k01, Avx.MaskLoad(r0 + ow + 1, m1), acc);
-                            acc = Fma.MultiplyAdd(k02, Avx.MaskLoad(r0 + ow + 2, m2), acc);
-                            acc = Fma.MultiplyAdd(k10, Avx.MaskLoad(r1 + ow, m0), acc);
-                            acc = Fma.MultiplyAdd(k11, Avx.MaskLoad(r1 + ow + 1, m1), acc);
-                            acc = Fma.MultiplyAdd(k12, Avx.MaskLoad(r1 + ow + 2, m2), acc);
-                            acc = Fma.MultiplyAdd(k20, Avx.MaskLoad(r2 + ow, m0), acc);
-                            acc = Fma.MultiplyAdd(k21, Avx.MaskLoad(r2 + ow + 1, m1), acc);
-                            acc = Fma.MultiplyAdd(k22, Avx.MaskLoad(r2 + ow + 2, m2), acc);
-                            acc = store.Apply(acc);
-                            if (ow + 8 <= q) Avx.Store(outRow + ow, acc);
-                            else Avx.MaskStore(outRow + ow, tailMask, acc);
-                        }
-                    }
+                    DirectPlane(s, (float*)xs + plane * s.H * s.W, (float*)ws + (long)c * 9, bs != 0 ? ((float*)bs)[c] : 0f,
+                        (float*)ys + plane * p * q, zeros, maskTable, inside, store);
                 }
         }, chunksPerThread: 16);
+    }
+
+    /// <summary>One plane of <see cref="DirectThreeByThree"/>; a plain static method so the JIT keeps the nine taps in registers.</summary>
+    private static void DirectPlane(in Conv2dShape s, float* input, float* k, float bias, float* output, float* zeros,
+        Vector256<float>* maskTable, bool* inside, in VectorEpilogue store)
+    {
+        int p = s.P, q = s.Q, blocks = (q + 7) / 8, h = s.H, w = s.W, padH = s.PadH, padW = s.PadW;
+        var k00 = Vector256.Create(k[0]); var k01 = Vector256.Create(k[1]); var k02 = Vector256.Create(k[2]);
+        var k10 = Vector256.Create(k[3]); var k11 = Vector256.Create(k[4]); var k12 = Vector256.Create(k[5]);
+        var k20 = Vector256.Create(k[6]); var k21 = Vector256.Create(k[7]); var k22 = Vector256.Create(k[8]);
+        var initial = Vector256.Create(bias);
+        for (int oh = 0; oh < p; oh++)
+        {
+            int ih = oh - padH;
+            float* r0 = ((uint)ih < (uint)h ? input + (long)ih * w : zeros) - padW;
+            float* r1 = ((uint)(ih + 1) < (uint)h ? input + (long)(ih + 1) * w : zeros) - padW;
+            float* r2 = ((uint)(ih + 2) < (uint)h ? input + (long)(ih + 2) * w : zeros) - padW;
+            float* outRow = output + (long)oh * q;
+            for (int b = 0; b < blocks; b++)
+            {
+                int ow = b * 8;
+                Vector256<float> acc;
+                if (inside[b])
+                {
+                    acc = Fma.MultiplyAdd(k00, Avx.LoadVector256(r0 + ow), initial);
+                    acc = Fma.MultiplyAdd(k01, Avx.LoadVector256(r0 + ow + 1), acc);
+                    acc = Fma.MultiplyAdd(k02, Avx.LoadVector256(r0 + ow + 2), acc);
+                    acc = Fma.MultiplyAdd(k10, Avx.LoadVector256(r1 + ow), acc);
+                    acc = Fma.MultiplyAdd(k11, Avx.LoadVector256(r1 + ow + 1), acc);
+                    acc = Fma.MultiplyAdd(k12, Avx.LoadVector256(r1 + ow + 2), acc);
+                    acc = Fma.MultiplyAdd(k20, Avx.LoadVector256(r2 + ow), acc);
+                    acc = Fma.MultiplyAdd(k21, Avx.LoadVector256(r2 + ow + 1), acc);
+                    acc = Fma.MultiplyAdd(k22, Avx.LoadVector256(r2 + ow + 2), acc);
+                    Avx.Store(outRow + ow, store.Apply(acc));
+                    continue;
+                }
+                var m0 = maskTable[b * 3];
+                var m1 = maskTable[b * 3 + 1];
+                var m2 = maskTable[b * 3 + 2];
+                acc = Fma.MultiplyAdd(k00, Avx.MaskLoad(r0 + ow, m0), initial);
+                acc = Fma.MultiplyAdd(k01, Avx.MaskLoad(r0 + ow + 1, m1), acc);
+                acc = Fma.MultiplyAdd(k02, Avx.MaskLoad(r0 + ow + 2, m2), acc);
+                acc = Fma.MultiplyAdd(k10, Avx.MaskLoad(r1 + ow, m0), acc);
+                acc = Fma.MultiplyAdd(k11, Avx.MaskLoad(r1 + ow + 1, m1), acc);
+                acc = Fma.MultiplyAdd(k12, Avx.MaskLoad(r1 + ow + 2, m2), acc);
+                acc = Fma.MultiplyAdd(k20, Avx.MaskLoad(r2 + ow, m0), acc);
+                acc = Fma.MultiplyAdd(k21, Avx.MaskLoad(r2 + ow + 1, m1), acc);
+                acc = Fma.MultiplyAdd(k22, Avx.MaskLoad(r2 + ow + 2, m2), acc);
+                acc = store.Apply(acc);
+                if (ow + 8 <= q) Avx.Store(outRow + ow, acc);
+                else PartialStore.Store(outRow + ow, acc, q - ow);
+            }
+        }
     }
 
     private static void Plane(in Conv2dShape s, in PaddedLayout layout, float* padded, Vector256<float>* taps,
         Vector256<float> initial, in VectorEpilogue store, float* output)
     {
         int p = s.P, q = s.Q, full = q & ~7;
-        var tailMask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(q - full)).AsSingle();
         // Tap (r, t) reads phase (t·dw) mod sw at offset (t·dw) div sw.
         int* tapOffsets = stackalloc int[s.S];
         for (int t = 0; t < s.S; t++)
             tapOffsets[t] = layout.TapOffset(t, s.DilationW);
         if (s.R == 3 && s.S == 3)
         {
-            ThreeByThree(s, layout, padded, taps, tapOffsets, initial, store, output, tailMask);
+            ThreeByThree(s, layout, padded, taps, tapOffsets, initial, store, output);
             return;
         }
         for (int oh = 0; oh < p; oh++)
@@ -157,14 +158,14 @@ internal static unsafe class DepthwiseConv2d
                 }
                 acc = store.Apply(acc);
                 if (ow < full) Avx.Store(outRow + ow, acc);
-                else Avx.MaskStore(outRow + ow, tailMask, acc);
+                else PartialStore.Store(outRow + ow, acc, q - ow);
             }
         }
     }
 
     /// <summary>The common 3×3 case with the nine taps in registers and two output vectors in flight.</summary>
     private static void ThreeByThree(in Conv2dShape s, in PaddedLayout layout, float* padded, Vector256<float>* taps, int* tapOffsets,
-        Vector256<float> initial, in VectorEpilogue store, float* output, Vector256<float> tailMask)
+        Vector256<float> initial, in VectorEpilogue store, float* output)
     {
         int p = s.P, q = s.Q, full = q & ~7;
         var k00 = taps[0]; var k01 = taps[1]; var k02 = taps[2];
@@ -214,7 +215,7 @@ internal static unsafe class DepthwiseConv2d
                 a = Fma.MultiplyAdd(k22, Avx.LoadVector256(r2 + ow + o2), a);
                 a = store.Apply(a);
                 if (ow < full) Avx.Store(outRow + ow, a);
-                else Avx.MaskStore(outRow + ow, tailMask, a);
+                else PartialStore.Store(outRow + ow, a, q - ow);
             }
         }
     }

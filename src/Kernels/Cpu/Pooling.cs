@@ -38,48 +38,55 @@ internal static unsafe class Pooling
         CpuParallel.ForRange((long)s.N * s.C, threads, 8, (first, last) =>
         {
             float* padded = ThreadScratch.Get(0, layout.Size);
-            var tailMask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(q & 7)).AsSingle();
             fixed (float* columns = columnCounts)
             fixed (int* taps = tapOffsets)
                 for (long plane = first; plane < last; plane++)
                 {
                     layout.Fill((float*)xs + plane * s.H * s.W, padded);
-                    float* output = (float*)ys + plane * p * q;
-                    for (int oh = 0; oh < p; oh++)
-                    {
-                        float* window = padded + (long)oh * s.StrideH * layout.RowLength;
-                        var rowCount = Vector256.Create(rowCounts[oh]);
-                        for (int ow = 0; ow < q; ow += 8)
-                        {
-                            Vector256<float> result;
-                            if (average)
-                            {
-                                var sum = Vector256<float>.Zero;
-                                for (int r = 0; r < s.R; r++)
-                                    for (int t = 0; t < s.S; t++)
-                                        sum += Avx.LoadVector256(window + (long)r * layout.RowLength + ow + taps[t]);
-                                result = Avx.Divide(sum, rowCount * Avx.LoadVector256(columns + ow));
-                            }
-                            else
-                            {
-                                var max = Vector256.Create(float.NegativeInfinity);
-                                var nan = Vector256<float>.Zero;
-                                for (int r = 0; r < s.R; r++)
-                                    for (int t = 0; t < s.S; t++)
-                                    {
-                                        var v = Avx.LoadVector256(window + (long)r * layout.RowLength + ow + taps[t]);
-                                        max = Avx.Max(max, v);
-                                        nan = Avx.Or(nan, Avx.CompareUnordered(v, v));
-                                    }
-                                // NaN propagates, as in torch (vmaxps alone would drop it).
-                                result = Avx.Or(max, nan);
-                            }
-                            if (ow + 8 <= q) Avx.Store(output + (long)oh * q + ow, result);
-                            else Avx.MaskStore(output + (long)oh * q + ow, tailMask, result);
-                        }
-                    }
+                    WindowPlane(s, layout, padded, (float*)ys + plane * p * q, taps, columns, rowCounts, average);
                 }
         }, chunksPerThread: 16);
+    }
+
+    /// <summary>One padded plane; a plain static method so the JIT keeps the loop state in registers.</summary>
+    private static void WindowPlane(in Pool2dShape s, in PaddedLayout layout, float* padded, float* output, int* taps,
+        float* columns, float[] rowCounts, bool average)
+    {
+        int p = s.P, q = s.Q, windowRows = s.R, windowColumns = s.S, rowLength = layout.RowLength;
+        for (int oh = 0; oh < p; oh++)
+        {
+            float* window = padded + (long)oh * s.StrideH * rowLength;
+            float* outRow = output + (long)oh * q;
+            var rowCount = Vector256.Create(rowCounts[oh]);
+            for (int ow = 0; ow < q; ow += 8)
+            {
+                Vector256<float> result;
+                if (average)
+                {
+                    var sum = Vector256<float>.Zero;
+                    for (int r = 0; r < windowRows; r++)
+                        for (int t = 0; t < windowColumns; t++)
+                            sum += Avx.LoadVector256(window + (long)r * rowLength + ow + taps[t]);
+                    result = Avx.Divide(sum, rowCount * Avx.LoadVector256(columns + ow));
+                }
+                else
+                {
+                    var max = Vector256.Create(float.NegativeInfinity);
+                    var nan = Vector256<float>.Zero;
+                    for (int r = 0; r < windowRows; r++)
+                        for (int t = 0; t < windowColumns; t++)
+                        {
+                            var v = Avx.LoadVector256(window + (long)r * rowLength + ow + taps[t]);
+                            max = Avx.Max(max, v);
+                            nan = Avx.Or(nan, Avx.CompareUnordered(v, v));
+                        }
+                    // NaN propagates, as in torch (vmaxps alone would drop it).
+                    result = Avx.Or(max, nan);
+                }
+                if (ow + 8 <= q) Avx.Store(outRow + ow, result);
+                else PartialStore.Store(outRow + ow, result, q - ow);
+            }
+        }
     }
 
     public static void GlobalAverage(ChannelShape s, float* x, float* y, int threads)
