@@ -39,8 +39,6 @@ public sealed unsafe partial class CpuKernels
     public void Conv2d(in Conv2dShape shape, BufferSlice x, BufferSlice weight, BufferSlice? bias, BufferSlice y, Epilogue epilogue = default)
     {
         shape.Validate();
-        if (shape.H + 2 * shape.PadH < shape.DilationH * (shape.R - 1) + 1 || shape.W + 2 * shape.PadW < shape.DilationW * (shape.S - 1) + 1)
-            throw new KernelArgumentException($"conv2d window does not fit in the padded input for {shape}");
         epilogue.OutputQuant?.Validate();
         x.Require(shape.InputSize, "x");
         weight.Require(shape.WeightSize, "weight");
@@ -83,7 +81,7 @@ public sealed unsafe partial class CpuKernels
 
     public void MaxPool2d(in Pool2dShape shape, BufferSlice x, BufferSlice y)
     {
-        ValidatePool(shape);
+        shape.Validate();
         x.Require(shape.InputSize, "x");
         y.Require(shape.OutputSize, "y");
         Pooling.Max(shape, Pointer(x, "x"), Pointer(y, "y"), Threads);
@@ -91,7 +89,7 @@ public sealed unsafe partial class CpuKernels
 
     public void AvgPool2d(in Pool2dShape shape, BufferSlice x, BufferSlice y)
     {
-        ValidatePool(shape);
+        shape.Validate();
         x.Require(shape.InputSize, "x");
         y.Require(shape.OutputSize, "y");
         Pooling.Average(shape, Pointer(x, "x"), Pointer(y, "y"), Threads);
@@ -158,14 +156,6 @@ public sealed unsafe partial class CpuKernels
         matrices.Require(count * elements, "matrices");
         products.Require((long)count * count, "products");
         Orthogonality.FrobeniusProducts(count, elements, Pointer(matrices, "matrices"), Pointer(products, "products"), Threads);
-    }
-
-    /// <summary>Besides Validate: the window must fit in the padded input (torch rejects it; P would be off by one).</summary>
-    private static void ValidatePool(in Pool2dShape shape)
-    {
-        shape.Validate();
-        if (shape.H + 2 * shape.PadH < shape.R || shape.W + 2 * shape.PadW < shape.S)
-            throw new KernelArgumentException($"pool window does not fit in the padded input for {shape}");
     }
 
     private static void CheckLength(long length)

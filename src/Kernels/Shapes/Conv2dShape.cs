@@ -30,6 +30,10 @@ public readonly record struct Conv2dShape(
             throw new KernelArgumentException($"conv2d sizes must be positive, got {this}");
         if (StrideH <= 0 || StrideW <= 0 || DilationH <= 0 || DilationW <= 0 || PadH < 0 || PadW < 0)
             throw new KernelArgumentException($"conv2d stride/dilation must be positive and padding non-negative, got {this}");
+        // The (dilated) window must fit in the padded input: P and Q use C# division, which truncates a negative
+        // numerator toward zero and would report one output row where PyTorch reports none.
+        if (H + 2 * PadH < DilationH * (R - 1) + 1 || W + 2 * PadW < DilationW * (S - 1) + 1)
+            throw new KernelArgumentException($"conv2d window does not fit in the padded input for {this}");
         if (Groups <= 0 || C % Groups != 0 || K % Groups != 0)
             throw new KernelArgumentException($"conv2d groups={Groups} must divide C={C} and K={K}");
         if (P <= 0 || Q <= 0)

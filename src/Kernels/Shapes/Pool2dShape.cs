@@ -19,6 +19,9 @@ public readonly record struct Pool2dShape(
             throw new KernelArgumentException($"pool sizes must be positive, got {this}");
         if (PadH < 0 || PadW < 0 || 2 * PadH > R || 2 * PadW > S)
             throw new KernelArgumentException($"pool padding must be in [0, kernel/2], got {this}");
+        // As for convolution: a window larger than the padded input must not yield a truncated-division output row.
+        if (H + 2 * PadH < R || W + 2 * PadW < S)
+            throw new KernelArgumentException($"pool window does not fit in the padded input for {this}");
         if (P <= 0 || Q <= 0)
             throw new KernelArgumentException($"pool output would be empty ({P}×{Q}) for {this}");
     }

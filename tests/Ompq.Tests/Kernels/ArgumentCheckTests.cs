@@ -46,6 +46,17 @@ public abstract class ArgumentCheckTests<TFixture>(TFixture fixture) : KernelTes
     }
 
     [SkippableFact]
+    public void WindowsLargerThanThePaddedInputAreRejectedOnEveryBackend()
+    {
+        // 2×2 input, 5×5 window, pad 1: C# division would report a 1×1 output; PyTorch reports none.
+        var conv = Conv2dShape.Square(1, 1, 2, 2, 1, 5, pad: 1);
+        var pool = Pool2dShape.Square(1, 1, 2, 2, 5, 1, pad: 2);
+        using var buffer = Backend.Allocate(1024);
+        Assert.Contains("window does not fit", Assert.Throws<KernelArgumentException>(() => Backend.Conv2d(conv, buffer, buffer, null, buffer)).Message);
+        Assert.Contains("window does not fit", Assert.Throws<KernelArgumentException>(() => Backend.MaxPool2d(pool with { PadH = 1, PadW = 1 }, buffer, buffer)).Message);
+    }
+
+    [SkippableFact]
     public void Conv2dRejectsGroupsThatDoNotDivideChannels()
     {
         var shape = new Conv2dShape(1, 6, 4, 4, 4, 1, 1, Groups: 4);
