@@ -114,8 +114,7 @@ public sealed class SearchVerb : IVerb
         if (Images < 2 || Images > 4096) throw new InvalidInputException($"--images {Images} is invalid: expected 2..4096");
         if (Plots is not null && File.Exists(Plots)) throw new InvalidInputException($"--plots '{Plots}' is a file, expected a folder");
         // Fail on an unusable output path now rather than after the search.
-        if (Out is not null && Path.GetDirectoryName(Path.GetFullPath(Out)) is { } outDir && !Directory.Exists(outDir))
-            throw new InvalidInputException($"cannot write '{Out}': folder '{outDir}' does not exist");
+        if (Out is not null) AtomicFile.CheckWritable(Out);
         double beta = Beta ?? SearchOptions.DefaultBeta(modelName ?? "resnet18", mode);
         var options = new SearchOptions(mode, SizeMb, beta, bits, BitOpsG, rule, ActBits, form);
 
@@ -153,8 +152,8 @@ public sealed class SearchVerb : IVerb
         if (Out is not null) AtomicFile.Write(Out, json);
         if (Plots is not null)
         {
-            AtomicFile.Write(Path.Combine(Plots, "orm.png"), heatmap);
-            AtomicFile.Write(Path.Combine(Plots, "bits.png"), chart);
+            AtomicFile.Write(Path.Combine(Plots, "orm.png"), heatmap!);
+            AtomicFile.Write(Path.Combine(Plots, "bits.png"), chart!);
         }
 
         if (Json) context.Out.Write(System.Text.Encoding.UTF8.GetString(json));
