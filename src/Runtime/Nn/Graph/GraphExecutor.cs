@@ -51,13 +51,9 @@ internal sealed class GraphExecutor : IDisposable
     /// <summary>Per-output-channel symmetric fake quantization of an uploaded (folded) weight (spec §8).</summary>
     private DeviceBuffer FakeQuantize(DeviceBuffer weight, GraphNode node, int bits)
     {
-        string name = node switch
-        {
-            ConvNode c => c.WeightName,
-            LinearNode l => l.WeightName,
-            _ => throw new InvalidOperationException($"{node.Kind} node '{node.Name}' has no weight to quantize"),
-        };
-        int channels = _parameters[name].Shape[0];
+        if (node is not WeightLayerNode layer)
+            throw new InvalidOperationException($"{node.Kind} node '{node.Name}' has no weight to quantize");
+        int channels = layer.OutChannels(_parameters);
         var quantized = Kernels.Allocate(weight.Length);
         Kernels.FakeQuantWeightsPerChannel(channels, weight.Length / channels, bits, weight, quantized);
         weight.Dispose();
