@@ -23,7 +23,7 @@ public sealed class GraphModel : IQuantizableModel
         Graph = graph;
         Parameters = parameters;
         InputShape = inputShape;
-        var shapes = graph.InferShapes(new[] { inputShape.Channels, inputShape.Height, inputShape.Width }, parameters);
+        var shapes = ShapesFor(inputShape.Height, inputShape.Width);
         foreach (var mode in Enum.GetValues<SearchMode>())
         {
             var specs = units.TryGetValue(mode, out var s) ? s : Array.Empty<UnitSpec>();
