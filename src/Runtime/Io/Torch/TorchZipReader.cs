@@ -76,7 +76,7 @@ public static class TorchZipReader
         throw new InvalidInputException($"{path}: entry '{bad.Key}' is not a tensor and there is no 'state_dict' dict to unwrap");
     }
 
-    private static StateEntry Materialize(string name, TensorRef t, byte[] storage, string path)
+    internal static StateEntry Materialize(string name, TensorRef t, byte[] storage, string path)
     {
         string dtype = t.Storage.StorageType switch
         {
