@@ -169,26 +169,10 @@ public sealed class SearchVerb : IVerb
             weightsDescription = $"ONNX {Path.GetFileName(Onnx)}";
             return OnnxImporter.Load(Onnx, InputSize);
         }
-        var model = ModelZoo.Create(modelName!, InputSize, Seed);
-        try
-        {
-            if (Weights is null)
-            {
-                weightsDescription = $"seeded random initialisation (seed {Seed}; no --weights)";
-            }
-            else
-            {
-                if (!File.Exists(Weights)) throw new InvalidInputException($"--weights '{Weights}' does not exist; expected a safetensors or PyTorch state-dict file");
-                WeightLoader.Load(model, Weights);
-                weightsDescription = Path.GetFileName(Weights);
-            }
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        if (Weights is not null && !File.Exists(Weights))
+            throw new InvalidInputException($"--weights '{Weights}' does not exist; expected a safetensors or PyTorch state-dict file");
+        weightsDescription = Weights is null ? $"seeded random initialisation (seed {Seed}; no --weights)" : Path.GetFileName(Weights);
+        return ModelFiles.Open(modelName!, Weights, InputSize, Seed);
     }
 
     private static SearchMode ParseMode(string mode) => mode.ToLowerInvariant() switch
