@@ -36,7 +36,7 @@ public static class AtomicFile
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidInputException($"cannot write '{path}': {ex.Message.ReplaceLineEndings(" ")}", ex);
+            throw new InvalidInputException($"cannot write '{path}': {PrintableText.Of(ex.Message)}", ex);
         }
         finally
         {
