@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using System.Text;
+using Ompq.Runtime.Io;
 
 namespace Ompq.Bench;
 
@@ -18,9 +20,7 @@ public static class ReadmeTable
         string header = FormattableString.Invariant(
             $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} threads of {CpuName()} ({RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}); fp32 FMA peak measured {peakGflops:F0} GFLOP/s. Command: `{command}`. BenchmarkDotNet ShortRun, in-process, medians. Ratio = ours/libtorch in throughput (> 1: ours faster).\n\n");
         string updated = text[..(b + Begin.Length)] + "\n" + header + table + text[e..];
-        string tmp = readmePath + ".tmp";
-        File.WriteAllText(tmp, updated);
-        File.Move(tmp, readmePath, overwrite: true);
+        AtomicFile.Write(readmePath, Encoding.UTF8.GetBytes(updated));
     }
 
     private static string CpuName()

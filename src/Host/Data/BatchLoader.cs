@@ -81,12 +81,16 @@ public static class BatchLoader
         var norm = ForChannels(r, gray);
         int srcPlane = images.Rows * images.Columns, plane = r.Size * r.Size, perImage = r.Channels * plane;
         var pixels = new float[(long)r.Count * perImage];
+        var source = new float[srcPlane];
         for (int n = 0; n < r.Count; n++)
         {
-            var source = images.Pixels.AsSpan(index[n] * srcPlane, srcPlane);
             var image = pixels.AsSpan(n * perImage, perImage);
-            if (images.Rows == r.Size && images.Columns == r.Size) source.CopyTo(image);
-            else Resampler.Resize(source, images.Rows, images.Columns, image.Slice(0, plane), r.Size, r.Size);
+            if (images.Rows == r.Size && images.Columns == r.Size) images.CopyImage(index[n], image);
+            else
+            {
+                images.CopyImage(index[n], source);
+                Resampler.Resize(source, images.Rows, images.Columns, image.Slice(0, plane), r.Size, r.Size);
+            }
             for (int c = 1; c < r.Channels; c++) image.Slice(0, plane).CopyTo(image.Slice(c * plane, plane));
             norm.Apply(image, r.Channels, plane);
         }

@@ -10,7 +10,44 @@ namespace Ompq.Host.Data;
 /// </summary>
 public static class IdxImages
 {
-    public sealed record Images(float[] Pixels, int Count, int Rows, int Columns);
+    /// <summary>The file's bytes; pixels are converted only for the images a batch draws, not for the whole set.</summary>
+    public sealed class Images
+    {
+        private readonly byte[] _bytes;
+        private readonly bool _isFloat;
+
+        internal Images(byte[] bytes, bool isFloat, int count, int rows, int columns)
+        {
+            _bytes = bytes;
+            _isFloat = isFloat;
+            Count = count;
+            Rows = rows;
+            Columns = columns;
+        }
+
+        public int Count { get; }
+        public int Rows { get; }
+        public int Columns { get; }
+
+        /// <summary>Writes image <paramref name="index"/> (Rows×Columns values in [0, 1]) into <paramref name="destination"/>.</summary>
+        public void CopyImage(int index, Span<float> destination)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+            int plane = Rows * Columns;
+            if (destination.Length < plane) throw new ArgumentException($"destination holds {destination.Length} values, expected {plane}");
+            if (_isFloat)
+            {
+                var source = _bytes.AsSpan(checked(16 + 4 * index * plane), 4 * plane);
+                for (int i = 0; i < plane; i++) destination[i] = BinaryPrimitives.ReadSingleBigEndian(source[(4 * i)..]);
+            }
+            else
+            {
+                var source = _bytes.AsSpan(checked(16 + index * plane), plane);
+                for (int i = 0; i < plane; i++) destination[i] = source[i] / 255f;
+            }
+        }
+    }
 
     public static Images Read(string path)
     {
@@ -38,12 +75,6 @@ public static class IdxImages
         long needed = 16 + (long)count * rows * cols * (isFloat ? 4 : 1);
         if (count <= 0 || rows <= 0 || cols <= 0 || bytes.Length < needed)
             throw new InvalidInputException($"IDX file '{path}' is truncated or corrupt: header says {count}×{rows}×{cols}, expected {needed} bytes, found {bytes.Length}");
-
-        var pixels = new float[(long)count * rows * cols];
-        if (isFloat)
-            for (long i = 0; i < pixels.Length; i++) pixels[i] = BinaryPrimitives.ReadSingleBigEndian(bytes.AsSpan((int)(16 + 4 * i)));
-        else
-            for (long i = 0; i < pixels.Length; i++) pixels[i] = bytes[16 + i] / 255f;
-        return new Images(pixels, count, rows, cols);
+        return new Images(bytes, isFloat, count, rows, cols);
     }
 }

@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using CommandLine;
 using Ompq.Host.Benchmarking;
-using Ompq.Host.Reports;
 using Ompq.Kernels;
 using Ompq.Runtime;
 using Ompq.Runtime.Device;
+using Ompq.Runtime.Io;
 
 namespace Ompq.Host.Verbs;
 
@@ -41,6 +41,8 @@ public sealed class BenchVerb : IVerb
         var cases = BenchCatalog.All(Quick)
             .Where(c => Filter is null || c.Id.Contains(Filter, StringComparison.OrdinalIgnoreCase)).ToList();
         if (cases.Count == 0) throw new InvalidInputException($"--filter '{Filter}' matches no benchmark case");
+        // Fail on an unusable output path now rather than after the measurements.
+        if (Json is not null) AtomicFile.CheckWritable(Json);
 
         using IKernels kernels = BackendRegistry.Create(Device, threads);
         TorchSharp.torch.set_num_threads(threads);

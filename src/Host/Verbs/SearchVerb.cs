@@ -114,8 +114,7 @@ public sealed class SearchVerb : IVerb
         if (Images < 2 || Images > 4096) throw new InvalidInputException($"--images {Images} is invalid: expected 2..4096");
         if (Plots is not null && File.Exists(Plots)) throw new InvalidInputException($"--plots '{Plots}' is a file, expected a folder");
         // Fail on an unusable output path now rather than after the search.
-        if (Out is not null && Path.GetDirectoryName(Path.GetFullPath(Out)) is { } outDir && !Directory.Exists(outDir))
-            throw new InvalidInputException($"cannot write '{Out}': folder '{outDir}' does not exist");
+        if (Out is not null) AtomicFile.CheckWritable(Out);
         double beta = Beta ?? SearchOptions.DefaultBeta(modelName ?? "resnet18", mode);
         var options = new SearchOptions(mode, SizeMb, beta, bits, BitOpsG, rule, ActBits, form);
 
@@ -153,8 +152,8 @@ public sealed class SearchVerb : IVerb
         if (Out is not null) AtomicFile.Write(Out, json);
         if (Plots is not null)
         {
-            AtomicFile.Write(Path.Combine(Plots, "orm.png"), heatmap);
-            AtomicFile.Write(Path.Combine(Plots, "bits.png"), chart);
+            AtomicFile.Write(Path.Combine(Plots, "orm.png"), heatmap!);
+            AtomicFile.Write(Path.Combine(Plots, "bits.png"), chart!);
         }
 
         if (Json) context.Out.Write(System.Text.Encoding.UTF8.GetString(json));
@@ -170,26 +169,10 @@ public sealed class SearchVerb : IVerb
             weightsDescription = $"ONNX {Path.GetFileName(Onnx)}";
             return OnnxImporter.Load(Onnx, InputSize);
         }
-        var model = ModelZoo.Create(modelName!, InputSize, Seed);
-        try
-        {
-            if (Weights is null)
-            {
-                weightsDescription = $"seeded random initialisation (seed {Seed}; no --weights)";
-            }
-            else
-            {
-                if (!File.Exists(Weights)) throw new InvalidInputException($"--weights '{Weights}' does not exist; expected a safetensors or PyTorch state-dict file");
-                WeightLoader.Load(model, Weights);
-                weightsDescription = Path.GetFileName(Weights);
-            }
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        if (Weights is not null && !File.Exists(Weights))
+            throw new InvalidInputException($"--weights '{Weights}' does not exist; expected a safetensors or PyTorch state-dict file");
+        weightsDescription = Weights is null ? $"seeded random initialisation (seed {Seed}; no --weights)" : Path.GetFileName(Weights);
+        return ModelFiles.Open(modelName!, Weights, InputSize, Seed);
     }
 
     private static SearchMode ParseMode(string mode) => mode.ToLowerInvariant() switch

@@ -8,6 +8,7 @@ namespace Ompq.Runtime.Search;
 internal static class DenseSimplex
 {
     private const double Tolerance = 1e-11;
+    private const int MaxIterations = 100_000;
 
     public static double[] Maximize(double[] c, double[][] a, double[] b)
     {
@@ -19,7 +20,7 @@ internal static class DenseSimplex
         var basis = new int[m];
         for (int r = 0; r < m; r++)
         {
-            if (b[r] < 0) throw new ArgumentException("DenseSimplex needs b >= 0");
+            if (!(b[r] >= 0)) throw new ArgumentException($"DenseSimplex needs b >= 0 (the origin feasible), got b[{r}] = {b[r]}");
             // Rows are scaled to unit max-coefficient so one tolerance fits constraints of any magnitude.
             double scale = 0;
             for (int j = 0; j < n; j++) scale = Math.Max(scale, Math.Abs(a[r][j]));
@@ -33,12 +34,15 @@ internal static class DenseSimplex
         t[m] = new double[width];
         for (int j = 0; j < n; j++) t[m][j] = -c[j];
 
-        for (int iteration = 0; iteration < 100_000; iteration++)
+        for (int iteration = 0; ; iteration++)
         {
             int enter = -1;
             for (int j = 0; j < n + m; j++)
                 if (t[m][j] < -Tolerance) { enter = j; break; }
             if (enter < 0) break;
+            // Bland's rule terminates; a runaway loop is a bug, and stopping early would return a non-optimal point.
+            if (iteration == MaxIterations)
+                throw new InvalidOperationException($"the simplex did not reach the optimum in {MaxIterations} pivots ({n} variables, {m} constraints)");
 
             int leave = -1;
             double best = double.PositiveInfinity;

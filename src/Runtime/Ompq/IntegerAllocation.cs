@@ -34,9 +34,11 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
     private const long MaxChoiceTableBytes = 64L << 20;
 
     public static IntegerAllocation Solve(AllocationProblem problem)
-        => problem.OpsCapacity is null && GridCells(problem) is { } cells && cells * problem.Count <= MaxChoiceTableBytes
-            ? SolveBySizeGrid(problem, cells)
-            : SolveByBranchAndBound(problem);
+    {
+        if (problem.OpsCapacity is null && SizeGrid(problem) is var grid && grid.Cells * problem.Count <= MaxChoiceTableBytes)
+            return SolveBySizeGrid(problem, grid);
+        return SolveByBranchAndBound(problem);
+    }
 
     public static IntegerAllocation SolveByBranchAndBound(AllocationProblem problem)
     {
@@ -74,8 +76,11 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
         return a;
     }
 
-    /// <summary>Cells of the gcd-scaled grid of extra size above the all-minimum allocation (null if nothing to choose).</summary>
-    private static long? GridCells(AllocationProblem p)
+    /// <summary>
+    /// The gcd g of the sizes of the units that have a choice (1 if none) and the cell count of the g-scaled grid of
+    /// extra size above the all-minimum allocation.
+    /// </summary>
+    private static (long Gcd, long Cells) SizeGrid(AllocationProblem p)
     {
         long g = 0, span = 0;
         for (int i = 0; i < p.Count; i++)
@@ -84,22 +89,19 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
             g = Gcd(g, p.SizePerBit[i]);
             span += p.SizePerBit[i] * (p.MaxBits[i] - p.MinBits[i]);
         }
-        if (g == 0) return 1;
+        if (g == 0) return (1, 1);
         long residual = Math.Min(p.SizeCapacity - p.MinimumSize(), span);
-        return residual / g + 1;
+        return (g, residual / g + 1);
     }
 
-    public static IntegerAllocation SolveBySizeGrid(AllocationProblem p) => SolveBySizeGrid(p, GridCells(p) ?? 1);
+    public static IntegerAllocation SolveBySizeGrid(AllocationProblem p) => SolveBySizeGrid(p, SizeGrid(p));
 
-    private static IntegerAllocation SolveBySizeGrid(AllocationProblem original, long cellCount)
+    private static IntegerAllocation SolveBySizeGrid(AllocationProblem original, (long Gcd, long Cells) grid)
     {
         AllocationProblem p = Normalised(original);
         int l = p.Count;
-        long g = 0;
-        for (int i = 0; i < l; i++)
-            if (p.MaxBits[i] > p.MinBits[i] && p.SizePerBit[i] != 0) g = Gcd(g, p.SizePerBit[i]);
-        if (g == 0) g = 1;
-        int cells = checked((int)cellCount);
+        long g = grid.Gcd;
+        int cells = checked((int)grid.Cells);
 
         // best[c] = max Σ c_i·t_i over the units processed so far (the suffix k..L−1) with scaled extra size ≤ c.
         var best = new double[cells];

@@ -77,13 +77,13 @@ public sealed class OrthogonalityMatrix : IDisposable
         if (d > int.MaxValue) throw new InvalidInputException($"unit '{_names[unit]}' is too wide ({d}) for the feature-space form");
         int di = (int)d;
         var buffer = _k.Allocate(2 * _n * d);
+        _centred[unit] = buffer; // owned from here on, so Dispose frees it even if a kernel below throws
         BufferSlice centred = buffer.Slice(0, _n * d);
         BufferSlice mean = buffer.Slice(_n * d, d);
         // mean = (1/n)·1ᵀX, then X̄ = X − 1·mean (rank-1 update with beta = 1).
         _k.Gemm(new GemmShape(1, di, _n, Alpha: 1f / _n), _ones, x, mean);
         _k.Copy(x, centred);
         _k.Gemm(new GemmShape(_n, di, 1, Alpha: -1f, Beta: 1f), _ones, mean, centred);
-        _centred[unit] = buffer;
         _gramSlot[unit] = -1;
     }
 

@@ -18,7 +18,8 @@ public sealed record SearchOptions(
     /// MobileNetV2 PTQ ≈ 0 (taken as 0: all θ = 1). The others have no reference value and follow their family:
     /// resnet20 as ResNet-18, ResNet-50 PTQ as ResNet-50 QAT, MobileNetV2 QAT as its PTQ value.
     /// </summary>
-    public static double DefaultBeta(string model, SearchMode mode) => (model, mode) switch
+    /// <param name="model">A model name in any spelling the zoo or the CLI accepts (mobilenet_v2, mobilenetv2, MobileNet-V2, …).</param>
+    public static double DefaultBeta(string model, SearchMode mode) => (SpellingKey(model), mode) switch
     {
         ("resnet18" or "resnet20", SearchMode.Qat) => 10.0,
         ("resnet18" or "resnet20", SearchMode.Ptq) => 100.0,
@@ -26,4 +27,7 @@ public sealed record SearchOptions(
         ("mobilenetv2", _) => 0.0,
         _ => 10.0,
     };
+
+    // The zoo names the model "mobilenet_v2", the CLI "mobilenetv2": compare without case or separators.
+    private static string SpellingKey(string model) => model.Trim().ToLowerInvariant().Replace("_", "").Replace("-", "");
 }

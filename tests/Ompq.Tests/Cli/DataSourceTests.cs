@@ -53,6 +53,45 @@ public sealed class DataSourceTests
         Assert.Contains("first 4 images (by name)", (string)JsonNode.Parse(r.Out)!["data"]!);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void IdxImageIsDecodedExactly(bool isFloat)
+    {
+        const int count = 5, rows = 3, columns = 4, plane = rows * columns;
+        var bytes = new byte[16 + count * plane * (isFloat ? 4 : 1)];
+        bytes[2] = isFloat ? (byte)0x0D : (byte)0x08; bytes[3] = 3;
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4), count);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(8), rows);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(12), columns);
+        var expected = new float[count * plane];
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (isFloat)
+            {
+                expected[i] = (i * 37 % 101) / 100f;
+                BinaryPrimitives.WriteSingleBigEndian(bytes.AsSpan(16 + 4 * i), expected[i]);
+            }
+            else
+            {
+                bytes[16 + i] = (byte)(i * 37 % 256);
+                expected[i] = bytes[16 + i] / 255f;
+            }
+        }
+        string path = Path.Combine(CliRunner.TempDir(), "images-idx3");
+        File.WriteAllBytes(path, bytes);
+
+        var images = IdxImages.Read(path);
+        Assert.Equal((count, rows, columns), (images.Count, images.Rows, images.Columns));
+        var image = new float[plane];
+        for (int n = 0; n < count; n++)
+        {
+            images.CopyImage(n, image);
+            Assert.Equal(expected.AsSpan(n * plane, plane).ToArray(), image);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => images.CopyImage(count, image));
+    }
+
     [Fact]
     public void MnistReadsIdxFromTheDataDir()
     {

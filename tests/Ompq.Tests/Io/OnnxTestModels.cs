@@ -21,55 +21,21 @@ internal static class OnnxTestModels
     }
 
     /// <summary>
-    /// A 1×2×4×4 input → Conv(2→3, 3×3, pad 1, bias) → <paramref name="secondOp"/> model, written with a minimal
-    /// protobuf encoder.
+    /// A 1×2×4×4 input → Conv(2→3, 3×3, pad 1, bias) → <paramref name="secondOp"/> model, written with
+    /// <see cref="OnnxGraphBuilder"/>.
     /// </summary>
     public static byte[] ConvThen(string secondOp, Action<ProtoWriter>? secondOpAttributes = null, long[]? pads = null)
     {
         var w = new float[3 * 2 * 3 * 3];
         for (int i = 0; i < w.Length; i++) w[i] = (i % 7 - 3) * 0.1f;
-        var graph = new ProtoWriter();
-        graph.Message(1, n =>
-        {
-            n.String(1, "x"); n.String(1, "w"); n.String(1, "b"); n.String(2, "c"); n.String(3, "conv0"); n.String(4, "Conv");
-            n.Message(5, a => { a.String(1, "pads"); a.Ints(8, pads ?? new long[] { 1, 1, 1, 1 }); a.Varint(20, 7); });
-        });
-        graph.Message(1, n =>
-        {
-            n.String(1, "c"); n.String(2, "y"); n.String(3, "second0"); n.String(4, secondOp);
-            secondOpAttributes?.Invoke(n);
-        });
-        graph.String(2, "tiny");
-        graph.Message(5, t => Initializer(t, "w", new long[] { 3, 2, 3, 3 }, w));
-        graph.Message(5, t => Initializer(t, "b", new long[] { 3 }, new[] { 0.5f, -0.5f, 0f }));
-        graph.Message(11, v => ValueInfo(v, "x", 1, 2, 4, 4));
-        graph.Message(12, v => ValueInfo(v, "y", 1, 3, 4, 4));
-        var model = new ProtoWriter();
-        model.Varint(1, 7);
-        model.String(2, "ompq-test");
-        model.Message(8, o => o.Varint(2, 13));
-        model.Message(7, g => g.Raw(graph.ToArray()));
-        return model.ToArray();
-    }
-
-    private static void Initializer(ProtoWriter t, string name, long[] dims, float[] values)
-    {
-        t.Ints(1, dims);
-        t.Varint(2, 1);
-        t.String(8, name);
-        var raw = new byte[values.Length * 4];
-        Buffer.BlockCopy(values, 0, raw, 0, raw.Length);
-        t.Bytes(9, raw);
-    }
-
-    private static void ValueInfo(ProtoWriter v, string name, params long[] dims)
-    {
-        v.String(1, name);
-        v.Message(2, type => type.Message(1, tensor =>
-        {
-            tensor.Varint(1, 1);
-            tensor.Message(2, shape => { foreach (long d in dims) shape.Message(1, dim => dim.Varint(1, d)); });
-        }));
+        var graph = new OnnxGraphBuilder(seed: 0);
+        graph.Node("Conv", "conv0", ["x", "w", "b"], ["c"], OnnxGraphBuilder.Ints("pads", pads ?? [1, 1, 1, 1]));
+        graph.Node(secondOp, "second0", ["c"], ["y"], secondOpAttributes);
+        graph.Initializer("w", [3, 2, 3, 3], w);
+        graph.Initializer("b", [3], [0.5f, -0.5f, 0f]);
+        graph.Input("x", 1, 2, 4, 4);
+        graph.Output("y", 1, 3, 4, 4);
+        return graph.Build();
     }
 }
 

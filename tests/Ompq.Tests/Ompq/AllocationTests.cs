@@ -254,6 +254,18 @@ public sealed class AllocationTests
     }
 
     [Fact]
+    public void DefaultBetaAcceptsTheZooModelNames()
+    {
+        using var mobilenet = ModelZoo.Create("mobilenet_v2", inputSize: 32);
+        Assert.Equal(0.0, SearchOptions.DefaultBeta(mobilenet.Name, SearchMode.Ptq));
+        Assert.Equal(0.0, SearchOptions.DefaultBeta("mobilenetv2", SearchMode.Qat));
+        Assert.Equal(0.0, SearchOptions.DefaultBeta("MobileNet-V2", SearchMode.Qat));
+        Assert.Equal(3.3, SearchOptions.DefaultBeta("ResNet50", SearchMode.Qat));
+        Assert.Equal(100.0, SearchOptions.DefaultBeta("resnet18", SearchMode.Ptq));
+        Assert.Equal(10.0, SearchOptions.DefaultBeta("resnet20", SearchMode.Qat));
+    }
+
+    [Fact]
     public void SuffixMeanAndThetaCoefficients()
     {
         var orm = new double[,] { { 1, 0.5, 0.2 }, { 0.5, 1, 0.1 }, { 0.2, 0.1, 1 } };

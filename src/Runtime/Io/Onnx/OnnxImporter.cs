@@ -168,7 +168,7 @@ public static class OnnxImporter
         private (List<UnitSpec> Qat, List<string> Fixed, List<UnitSpec> Ptq) Units(ModelGraph graph)
         {
             var (blocks, covered) = ResidualUnitDetector.Detect(graph);
-            var weightLayers = graph.Nodes.Where(n => n is ConvNode or LinearNode).ToList();
+            var weightLayers = graph.Nodes.OfType<WeightLayerNode>().ToList();
             var stem = weightLayers.FirstOrDefault(n => n is ConvNode && !covered.Contains(n.Name));
             var classifier = weightLayers.LastOrDefault(n => n is LinearNode);
             var qat = new List<UnitSpec>(blocks);

@@ -53,28 +53,26 @@ public static class SafetensorsReader
 
     private static IReadOnlyList<StateEntry> ReadEntries(JsonDocument header, ReadOnlySpan<byte> data, string source)
     {
+        if (header.RootElement.ValueKind != JsonValueKind.Object)
+            throw new InvalidInputException($"{source}: safetensors header must be a JSON object");
+        var layouts = new List<(string Name, string DType, int[] Shape, long Begin, long End)>();
+        foreach (var property in header.RootElement.EnumerateObject())
         {
-            if (header.RootElement.ValueKind != JsonValueKind.Object)
-                throw new InvalidInputException($"{source}: safetensors header must be a JSON object");
-            var layouts = new List<(string Name, string DType, int[] Shape, long Begin, long End)>();
-            foreach (var property in header.RootElement.EnumerateObject())
-            {
-                if (property.Name == "__metadata__") continue;
-                layouts.Add(ParseLayout(property, data.Length, source));
-            }
-            layouts.Sort((a, b) => a.Begin.CompareTo(b.Begin));
-            for (int i = 1; i < layouts.Count; i++)
-                if (layouts[i].Begin < layouts[i - 1].End)
-                    throw new InvalidInputException($"{source}: tensor '{layouts[i].Name}' overlaps tensor '{layouts[i - 1].Name}' in the data section");
-
-            var entries = new List<StateEntry>(layouts.Count);
-            foreach (var (name, dtype, shape, begin, end) in layouts)
-            {
-                var bytes = data.Slice((int)begin, (int)(end - begin));
-                entries.Add(new StateEntry(name, new HostTensor(shape, ElementDecoder.Decode(dtype, bytes)), dtype));
-            }
-            return entries;
+            if (property.Name == "__metadata__") continue;
+            layouts.Add(ParseLayout(property, data.Length, source));
         }
+        layouts.Sort((a, b) => a.Begin.CompareTo(b.Begin));
+        for (int i = 1; i < layouts.Count; i++)
+            if (layouts[i].Begin < layouts[i - 1].End)
+                throw new InvalidInputException($"{source}: tensor '{layouts[i].Name}' overlaps tensor '{layouts[i - 1].Name}' in the data section");
+
+        var entries = new List<StateEntry>(layouts.Count);
+        foreach (var (name, dtype, shape, begin, end) in layouts)
+        {
+            var bytes = data.Slice((int)begin, (int)(end - begin));
+            entries.Add(new StateEntry(name, new HostTensor(shape, ElementDecoder.Decode(dtype, bytes)), dtype));
+        }
+        return entries;
     }
 
     private static (string, string, int[], long, long) ParseLayout(JsonProperty property, long dataLength, string source)

@@ -5,7 +5,7 @@ using Ompq.Runtime.Tensors;
 
 namespace Ompq.Runtime.Io.Safetensors;
 
-/// <summary>Writes tensors as a safetensors file (F32, or I64 for named integer tensors), atomically (temporary file, then rename).</summary>
+/// <summary>Writes tensors as a safetensors file (F32, or I64 for named integer tensors), atomically (<see cref="AtomicFile"/>).</summary>
 public static class SafetensorsWriter
 {
     /// <param name="int64Names">Tensors stored as I64 (values rounded), e.g. PyTorch's num_batches_tracked counters.</param>
@@ -45,44 +45,34 @@ public static class SafetensorsWriter
         }
         var header = headerBuffer.ToArray();
         int padded = (header.Length + 7) / 8 * 8; // the data section starts 8-byte aligned
-        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        string temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+            stream.Write(length);
+            stream.Write(header);
+            for (int i = header.Length; i < padded; i++) stream.WriteByte((byte)' ');
+            var chunk = new byte[1 << 16];
+            foreach (var (name, tensor) in list)
             {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
-                stream.Write(length);
-                stream.Write(header);
-                for (int i = header.Length; i < padded; i++) stream.WriteByte((byte)' ');
-                var chunk = new byte[1 << 16];
-                foreach (var (name, tensor) in list)
+                var data = tensor.Data;
+                if (IsInt64(name))
                 {
-                    var data = tensor.Data;
-                    if (IsInt64(name))
+                    var longs = new byte[8];
+                    foreach (float v in data)
                     {
-                        var longs = new byte[8];
-                        foreach (float v in data)
-                        {
-                            BinaryPrimitives.WriteInt64LittleEndian(longs, (long)Math.Round(v));
-                            stream.Write(longs);
-                        }
-                        continue;
+                        BinaryPrimitives.WriteInt64LittleEndian(longs, (long)Math.Round(v));
+                        stream.Write(longs);
                     }
-                    for (int start = 0; start < data.Length; start += chunk.Length / 4)
-                    {
-                        int count = Math.Min(chunk.Length / 4, data.Length - start);
-                        for (int i = 0; i < count; i++) BinaryPrimitives.WriteSingleLittleEndian(chunk.AsSpan(4 * i), data[start + i]);
-                        stream.Write(chunk, 0, 4 * count);
-                    }
+                    continue;
+                }
+                for (int start = 0; start < data.Length; start += chunk.Length / 4)
+                {
+                    int count = Math.Min(chunk.Length / 4, data.Length - start);
+                    for (int i = 0; i < count; i++) BinaryPrimitives.WriteSingleLittleEndian(chunk.AsSpan(4 * i), data[start + i]);
+                    stream.Write(chunk, 0, 4 * count);
                 }
             }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        });
     }
 }

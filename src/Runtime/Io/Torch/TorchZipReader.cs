@@ -76,7 +76,7 @@ public static class TorchZipReader
         throw new InvalidInputException($"{path}: entry '{bad.Key}' is not a tensor and there is no 'state_dict' dict to unwrap");
     }
 
-    private static StateEntry Materialize(string name, TensorRef t, byte[] storage, string path)
+    internal static StateEntry Materialize(string name, TensorRef t, byte[] storage, string path)
     {
         string dtype = t.Storage.StorageType switch
         {
@@ -101,20 +101,25 @@ public static class TorchZipReader
         if (count > 0 && (maxIndex >= storageElements || t.Stride.Any(s => s < 0)))
             throw new InvalidInputException($"{path}: tensor '{name}' {HostTensor.FormatShape(shape)} reaches element {maxIndex} of a storage of {storageElements}");
 
-        var all = ElementDecoder.Decode(dtype, storage.AsSpan(0, (int)(storageElements * elementSize)));
-        var values = new float[count];
+        if (count == 0) return new StateEntry(name, new HostTensor(shape, []), dtype);
+
+        // Decode only the elements the view reaches: storages can be much larger than one tensor (slices, shared storages).
+        long reach = maxIndex - t.Offset + 1;
+        var window = ElementDecoder.Decode(dtype, storage.AsSpan((int)(t.Offset * elementSize), (int)(reach * elementSize)));
+        float[] values;
         if (IsContiguous(shape, t.Stride))
         {
-            Array.Copy(all, t.Offset, values, 0, count);
+            values = window; // a contiguous view reaches exactly its own elements
         }
         else
         {
+            values = new float[count];
             var index = new int[shape.Length];
             for (long i = 0; i < count; i++)
             {
-                long source = t.Offset;
+                long source = 0;
                 for (int d = 0; d < shape.Length; d++) source += index[d] * t.Stride[d];
-                values[i] = all[source];
+                values[i] = window[source];
                 for (int d = shape.Length - 1; d >= 0; d--)
                 {
                     if (++index[d] < shape[d]) break;

@@ -14,22 +14,18 @@ public readonly record struct ConvGeometry(int StrideH = 1, int StrideW = 1, int
 /// the batch-norm is folded into the weight and bias when the node is uploaded; the original parameters stay
 /// in the store (export and QAT read them).
 /// </summary>
-public sealed class ConvNode : GraphNode
+public sealed class ConvNode : WeightLayerNode
 {
     public ConvNode(string name, string input, string output, string weight, string? bias, BatchNormParams? batchNorm,
         ConvGeometry geometry, Activation activation)
-        : base(name, new[] { input }, output)
+        : base(name, input, output, weight, bias)
     {
-        WeightName = weight;
-        BiasName = bias;
         BatchNorm = batchNorm;
         Geometry = geometry;
         Activation = activation;
     }
 
     public override string Kind => "Conv";
-    public string WeightName { get; }
-    public string? BiasName { get; }
     public BatchNormParams? BatchNorm { get; }
     public ConvGeometry Geometry { get; }
     public Activation Activation { get; }
@@ -44,11 +40,8 @@ public sealed class ConvNode : GraphNode
         }
     }
 
-    /// <summary>Output channels (weight dimension 0).</summary>
-    public int OutChannels(ParameterStore parameters) => parameters[WeightName].Shape[0];
-
-    /// <summary>Parameter count for the size budget (spec §5): weight, bias, and 2·K for a batch-norm.</summary>
-    public long ParamCount(ParameterStore parameters)
+    /// <summary>Weight, bias, and 2·K for a batch-norm (spec §5).</summary>
+    public override long ParamCount(ParameterStore parameters)
     {
         var w = parameters[WeightName];
         long count = w.Size;

@@ -37,11 +37,21 @@ internal sealed class GraphExecutor : IDisposable
         ReleaseWeights();
         int version = _parameters.Version;
         var weights = new DeviceBuffer[_graph.Nodes.Count][];
-        for (int i = 0; i < weights.Length; i++)
+        try
         {
-            var node = _graph.Nodes[i];
-            weights[i] = node.Upload(Kernels, _parameters);
-            if (bits.Bits.TryGetValue(node.Name, out int b)) weights[i][0] = FakeQuantize(weights[i][0], node, b);
+            for (int i = 0; i < weights.Length; i++)
+            {
+                var node = _graph.Nodes[i];
+                weights[i] = node.Upload(Kernels, _parameters);
+                if (bits.Bits.TryGetValue(node.Name, out int b)) weights[i][0] = FakeQuantize(weights[i][0], node, b);
+            }
+        }
+        catch
+        {
+            // A failed upload (device memory, a bad parameter) must not leak what the earlier nodes uploaded.
+            foreach (var buffers in weights)
+                if (buffers is not null) foreach (var buffer in buffers) buffer.Dispose();
+            throw;
         }
         _weights = weights;
         _weightsVersion = version;
@@ -51,15 +61,19 @@ internal sealed class GraphExecutor : IDisposable
     /// <summary>Per-output-channel symmetric fake quantization of an uploaded (folded) weight (spec §8).</summary>
     private DeviceBuffer FakeQuantize(DeviceBuffer weight, GraphNode node, int bits)
     {
-        string name = node switch
-        {
-            ConvNode c => c.WeightName,
-            LinearNode l => l.WeightName,
-            _ => throw new InvalidOperationException($"{node.Kind} node '{node.Name}' has no weight to quantize"),
-        };
-        int channels = _parameters[name].Shape[0];
+        if (node is not WeightLayerNode layer)
+            throw new InvalidOperationException($"{node.Kind} node '{node.Name}' has no weight to quantize");
+        int channels = layer.OutChannels(_parameters);
         var quantized = Kernels.Allocate(weight.Length);
-        Kernels.FakeQuantWeightsPerChannel(channels, weight.Length / channels, bits, weight, quantized);
+        try
+        {
+            Kernels.FakeQuantWeightsPerChannel(channels, weight.Length / channels, bits, weight, quantized);
+        }
+        catch
+        {
+            quantized.Dispose();
+            throw;
+        }
         weight.Dispose();
         return quantized;
     }

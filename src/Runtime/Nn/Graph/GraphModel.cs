@@ -23,7 +23,7 @@ public sealed class GraphModel : IQuantizableModel
         Graph = graph;
         Parameters = parameters;
         InputShape = inputShape;
-        var shapes = graph.InferShapes(new[] { inputShape.Channels, inputShape.Height, inputShape.Width }, parameters);
+        var shapes = ShapesFor(inputShape.Height, inputShape.Width);
         foreach (var mode in Enum.GetValues<SearchMode>())
         {
             var specs = units.TryGetValue(mode, out var s) ? s : Array.Empty<UnitSpec>();
@@ -53,13 +53,12 @@ public sealed class GraphModel : IQuantizableModel
     /// <summary>Parameter count for the size budget of a weight layer (conv: weight + bias + 2·C for its BN; linear: weight + bias).</summary>
     public long LayerParams(string layer) => Graph.Node(layer) switch
     {
-        ConvNode conv => conv.ParamCount(Parameters),
-        LinearNode linear => linear.ParamCount(Parameters),
+        WeightLayerNode weighted => weighted.ParamCount(Parameters),
         var other => throw new ArgumentException($"'{layer}' is a {other.Kind} node, not a weight layer"),
     };
 
     /// <summary>Weight layers (conv and linear nodes) in execution order.</summary>
-    public IEnumerable<GraphNode> WeightLayers => Graph.Nodes.Where(n => n is ConvNode or LinearNode);
+    public IEnumerable<WeightLayerNode> WeightLayers => Graph.Nodes.OfType<WeightLayerNode>();
 
     public Tensor Forward(Tensor input, SearchMode mode, Action<int, Tensor>? onUnitOutput = null)
     {
@@ -89,7 +88,7 @@ public sealed class GraphModel : IQuantizableModel
         var copy = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (layer, b) in bits ?? new Dictionary<string, int>())
         {
-            if (!Graph.TryGetNode(layer, out var node) || node is not (ConvNode or LinearNode))
+            if (!Graph.TryGetNode(layer, out var node) || node is not WeightLayerNode)
                 throw new ArgumentException($"'{layer}' is not a conv or linear layer of model '{Name}'");
             if (b < 2 || b > 8) throw new ArgumentException($"layer '{layer}': bit width must be in 2..8, got {b}");
             copy[layer] = b;

@@ -4,25 +4,21 @@ using Ompq.Runtime.Tensors;
 namespace Ompq.Runtime.Nn.Graph;
 
 /// <summary>y = activation(x·Wᵀ + b) with W in PyTorch nn.Linear layout (Out×In); the input is flattened per image.</summary>
-public sealed class LinearNode : GraphNode
+public sealed class LinearNode : WeightLayerNode
 {
     public LinearNode(string name, string input, string output, string weight, string? bias, Activation activation = Activation.None)
-        : base(name, new[] { input }, output)
+        : base(name, input, output, weight, bias)
     {
-        WeightName = weight;
-        BiasName = bias;
         Activation = activation;
     }
 
     public override string Kind => "Linear";
-    public string WeightName { get; }
-    public string? BiasName { get; }
     public Activation Activation { get; }
 
     public override IEnumerable<string> ParameterNames
         => BiasName is null ? new[] { WeightName } : new[] { WeightName, BiasName };
 
-    public long ParamCount(ParameterStore parameters)
+    public override long ParamCount(ParameterStore parameters)
         => parameters[WeightName].Size + (BiasName is null ? 0 : parameters[BiasName].Size);
 
     public override int[] InferShape(IReadOnlyList<int[]> inputShapes, ParameterStore parameters)

@@ -15,6 +15,21 @@ namespace Ompq.Tests.Backends.IlgpuCpu;
 [Collection(IlgpuCpuCollection.Name)]
 public sealed class IlgpuCpuTilingTests(IlgpuCpuFixture fixture) : KernelTestBase<IlgpuCpuFixture>(fixture)
 {
+    /// <summary>Runs <paramref name="run"/> with the GEMM/conv tile size forced, then puts the backend back to automatic.</summary>
+    private void WithTiling(GemmTiling tiling, Action<IlgpuKernels> run)
+    {
+        var kernels = (IlgpuKernels)Backend;
+        kernels.GemmTiling = tiling;
+        try
+        {
+            run(kernels);
+        }
+        finally
+        {
+            kernels.GemmTiling = GemmTiling.Auto;
+        }
+    }
+
     [SkippableTheory]
     [InlineData(false, false, GemmTiling.Tile64)]
     [InlineData(true, false, GemmTiling.Tile64)]
@@ -33,16 +48,7 @@ public sealed class IlgpuCpuTilingTests(IlgpuCpuFixture fixture) : KernelTestBas
         using var da = Upload(a);
         using var db = Upload(b);
         using var dc = Upload(c);
-        var kernels = (IlgpuKernels)Backend;
-        kernels.GemmTiling = tiling;
-        try
-        {
-            kernels.Gemm(shape, da, db, dc);
-        }
-        finally
-        {
-            kernels.GemmTiling = GemmTiling.Auto;
-        }
+        WithTiling(tiling, kernels => kernels.Gemm(shape, da, db, dc));
         var actual = Download(dc);
 
         using var scope = torch.NewDisposeScope();
@@ -66,16 +72,7 @@ public sealed class IlgpuCpuTilingTests(IlgpuCpuFixture fixture) : KernelTestBas
         using var dw = Upload(w);
         using var db = Upload(bias);
         using var dy = Backend.Allocate((long)shape.Batch * shape.Out);
-        var kernels = (IlgpuKernels)Backend;
-        kernels.GemmTiling = GemmTiling.Tile128;
-        try
-        {
-            kernels.Linear(shape, dx, dw, db, dy, Epilogue.Relu6);
-        }
-        finally
-        {
-            kernels.GemmTiling = GemmTiling.Auto;
-        }
+        WithTiling(GemmTiling.Tile128, kernels => kernels.Linear(shape, dx, dw, db, dy, Epilogue.Relu6));
 
         using var scope = torch.NewDisposeScope();
         var tx = From(x, shape.Batch, shape.In);
@@ -119,17 +116,8 @@ public sealed class IlgpuCpuTilingTests(IlgpuCpuFixture fixture) : KernelTestBas
         var w = RandomData.Uniform(rng, shape.WeightSize);
         var bias = RandomData.Uniform(rng, shape.K);
         var quant = QuantParams.Unsigned(4, 3f);
-        var kernels = (IlgpuKernels)Backend;
-        kernels.GemmTiling = tiling;
-        float[] actual;
-        try
-        {
-            actual = RunConv2d(shape, x, w, bias, new Epilogue(Activation.Relu, quant));
-        }
-        finally
-        {
-            kernels.GemmTiling = GemmTiling.Auto;
-        }
+        float[] actual = [];
+        WithTiling(tiling, _ => actual = RunConv2d(shape, x, w, bias, new Epilogue(Activation.Relu, quant)));
         var (activated, magnitude) = ConvCases.Reference(shape, x, w, bias, Activation.Relu);
         using var scope = torch.NewDisposeScope();
         var expected = Values(FakeQuantReference.PerTensor(From(activated, activated.Length), quant.Scale, quant.ZeroPoint, quant.QMin, quant.QMax));
