@@ -48,16 +48,17 @@ public static class Program
 
     private static List<BenchRecord> ToRecords(Summary summary, double peak)
     {
-        var byCase = BenchCatalog.All(KernelBenchmarks.Quick).ToDictionary(c => c.Id);
-        var records = new List<BenchRecord>();
+        var catalog = BenchCatalog.All(KernelBenchmarks.Quick);
+        var order = catalog.Select((c, i) => (c.Id, i)).ToDictionary(x => x.Id, x => x.i);
+        var records = new List<(int Order, BenchRecord Record)>();
         foreach (var group in summary.Reports.GroupBy(r => (string)r.BenchmarkCase.Parameters["Case"]))
         {
             double? ours = Median(group, nameof(KernelBenchmarks.Ours));
             double? torch = Median(group, nameof(KernelBenchmarks.Libtorch));
             if (ours is null || torch is null) continue;
-            records.Add(BenchRecord.From(byCase[group.Key], ours.Value, torch.Value, peak));
+            records.Add((order[group.Key], BenchRecord.From(catalog[order[group.Key]], ours.Value, torch.Value, peak)));
         }
-        return records;
+        return records.OrderBy(r => r.Order).Select(r => r.Record).ToList();
     }
 
     private static double? Median(IEnumerable<BenchmarkReport> reports, string method)

@@ -1,4 +1,5 @@
 using CommandLine;
+using CommandLine.Text;
 using Ompq.Host.Verbs;
 using Ompq.Runtime;
 
@@ -24,9 +25,11 @@ public static class Cli
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactiveError = false)
     {
+        // The parser writes nothing itself: help goes to stdout, and a usage error becomes the same single
+        // "error: …" line every other bad input gets, instead of the whole help screen.
         using var parser = new Parser(settings =>
         {
-            settings.HelpWriter = stderr;
+            settings.HelpWriter = null;
             settings.CaseSensitive = true;
             settings.CaseInsensitiveEnumValues = true;
             settings.AutoVersion = false;
@@ -34,8 +37,13 @@ public static class Cli
         ParserResult<object> parsed = parser.ParseArguments(args, Verbs);
         if (parsed is not Parsed<object> { Value: IVerb verb })
         {
-            bool helpOnly = parsed.Errors.All(e => e.Tag is ErrorType.HelpRequestedError or ErrorType.HelpVerbRequestedError);
-            return helpOnly ? Ok : BadInput;
+            if (parsed.Errors.All(e => e.Tag is ErrorType.HelpRequestedError or ErrorType.HelpVerbRequestedError))
+            {
+                stdout.WriteLine(HelpText.AutoBuild(parsed, h => h, e => e));
+                return Ok;
+            }
+            stderr.WriteLine($"error: {UsageError(parsed)}");
+            return BadInput;
         }
 
         var context = new CliContext(stdout, stderr, interactiveError);
@@ -57,4 +65,19 @@ public static class Cli
             return InternalError;
         }
     }
+
+    /// <summary>All parser errors in one line, with where to find the valid options.</summary>
+    private static string UsageError(ParserResult<object> parsed)
+    {
+        var sentences = SentenceBuilder.Create();
+        string problems = string.Join("; ", parsed.Errors.Select(e => sentences.FormatError(e).TrimEnd('.')));
+        string? verb = parsed.TypeInfo.Current.GetCustomAttributes(typeof(VerbAttribute), false)
+            .OfType<VerbAttribute>().FirstOrDefault()?.Name;
+        return verb is null
+            ? $"{problems}; expected one of the verbs {string.Join(", ", Verbs.Select(VerbName))} (see `ompq --help`)"
+            : $"{problems} (see `ompq {verb} --help`)";
+    }
+
+    private static string VerbName(Type type)
+        => type.GetCustomAttributes(typeof(VerbAttribute), false).OfType<VerbAttribute>().Single().Name;
 }
