@@ -113,8 +113,9 @@ public sealed class SearchVerb : IVerb
         if (InputSize is { } s && (s < 8 || s > 1024)) throw new InvalidInputException($"--input-size {s} is invalid: expected 8..1024 pixels");
         if (Images < 2 || Images > 4096) throw new InvalidInputException($"--images {Images} is invalid: expected 2..4096");
         if (Plots is not null && File.Exists(Plots)) throw new InvalidInputException($"--plots '{Plots}' is a file, expected a folder");
-        // Fail on an unusable output path now rather than after the search.
-        if (Out is not null) AtomicFile.CheckWritable(Out);
+        // Fail on an unusable output path now rather than after the search; a report inside the --plots folder
+        // is fine even when that folder does not exist yet, because it is created before anything is written.
+        if (Out is not null && !IsInsidePlotsFolder(Out)) AtomicFile.CheckWritable(Out);
         double beta = Beta ?? SearchOptions.DefaultBeta(modelName ?? "resnet18", mode);
         var options = new SearchOptions(mode, SizeMb, beta, bits, BitOpsG, rule, ActBits, form);
 
@@ -189,4 +190,8 @@ public sealed class SearchVerb : IVerb
             ? key
             : throw new InvalidInputException($"unknown model '{name}': expected one of {string.Join(", ", Models)}");
     }
+
+    private bool IsInsidePlotsFolder(string path)
+        => Plots is not null && string.Equals(Path.GetDirectoryName(Path.GetFullPath(path)),
+            Path.GetFullPath(Plots).TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal);
 }
