@@ -20,6 +20,11 @@ internal static unsafe class DepthwiseConv2d
             DirectThreeByThree(s, x, w, bias, y, epilogue, threads);
             return;
         }
+        if (s.R == 3 && s.S == 3 && s.StrideH == 2 && s.StrideW == 2 && s.DilationH == 1 && s.DilationW == 1)
+        {
+            DepthwiseStrideTwo.Forward(s, x, w, bias, y, epilogue, threads);
+            return;
+        }
         var layout = new PaddedLayout(s);
         var store = new VectorEpilogue(epilogue);
         nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
