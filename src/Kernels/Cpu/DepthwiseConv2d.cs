@@ -15,6 +15,11 @@ internal static unsafe class DepthwiseConv2d
     public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
     {
         var s = shape;
+        if (DepthwiseSmallPlane.Applies(s))
+        {
+            DepthwiseSmallPlane.Forward(s, x, w, bias, y, epilogue, threads);
+            return;
+        }
         if (s.R == 3 && s.S == 3 && s.StrideH == 1 && s.StrideW == 1 && s.DilationH == 1 && s.DilationW == 1)
         {
             DirectThreeByThree(s, x, w, bias, y, epilogue, threads);
