@@ -15,6 +15,8 @@ internal static unsafe class DepthwiseSmallPlane
     /// <summary>Largest plane handled this way; keeps the mask table (vectors × 9 × 32 bytes) inside L1.</summary>
     public const int MaxPlane = 256;
 
+    private const byte Masked = 0, Plain = 1, InteriorRows = 2;
+
     public static bool Applies(in Conv2dShape s) =>
         s.R == 3 && s.S == 3 && s.StrideH == 1 && s.StrideW == 1 && s.DilationH == 1 && s.DilationW == 1
         && s.PadW == 1 && (long)s.P * s.Q <= MaxPlane;
@@ -25,7 +27,8 @@ internal static unsafe class DepthwiseSmallPlane
         var store = new VectorEpilogue(epilogue);
         var masks = new Vector256<float>[vectors * 9];
         var offsets = new int[9];
-        var safe = new bool[vectors];
+        var safe = new byte[vectors];
+        var everywhere = new byte[vectors];
         for (int r = 0; r < 3; r++)
             for (int t = 0; t < 3; t++)
             {
@@ -41,17 +44,24 @@ internal static unsafe class DepthwiseSmallPlane
                     masks[v * 9 + r * 3 + t] = Vector256.Create(lanes).AsSingle();
                 }
             }
-        // Vectors whose nine loads all stay inside the plane use plain loads and AND the mask in: cheaper than masked loads.
+        // Per vector: Masked (masked loads), Plain (its nine loads stay inside the plane: plain loads, AND the
+        // mask in) or InteriorRows (plain, and all three input rows exist for every lane, so only the left and
+        // right column taps need masks). Loads past the plane but inside the tensor are harmless (masked out),
+        // so planes away from the tensor's ends use the second table, where no vector needs masked loads.
         for (int v = 0; v < vectors; v++)
         {
-            safe[v] = true;
+            bool inPlane = true, rowsInside = v * 8 + 8 <= planeOut;
             foreach (int offset in offsets)
-                safe[v] &= v * 8 + offset >= 0 && v * 8 + offset + 8 <= planeIn;
+                inPlane &= v * 8 + offset >= 0 && v * 8 + offset + 8 <= planeIn;
+            for (int lane = 0; lane < 8 && rowsInside; lane++)
+            {
+                int oh = (v * 8 + lane) / s.Q;
+                rowsInside &= oh - s.PadH >= 0 && oh - s.PadH + 2 < s.H;
+            }
+            byte unmasked = rowsInside ? InteriorRows : Plain;
+            safe[v] = inPlane ? unmasked : Masked;
+            everywhere[v] = unmasked;
         }
-        // Loads past the plane but inside the tensor are harmless (the mask zeroes them), so planes away from the
-        // tensor's ends take plain loads for every vector.
-        var everywhere = new bool[vectors];
-        Array.Fill(everywhere, true);
         int below = -offsets.Min(), above = (vectors - 1) * 8 + offsets.Max() + 8 - planeIn;
         long total = (long)s.N * s.C * planeIn;
         nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
@@ -60,8 +70,8 @@ internal static unsafe class DepthwiseSmallPlane
         {
             fixed (Vector256<float>* maskTable = masks)
             fixed (int* tapOffsets = offsets)
-            fixed (bool* plain = safe)
-            fixed (bool* plainEverywhere = everywhere)
+            fixed (byte* plain = safe)
+            fixed (byte* plainEverywhere = everywhere)
                 for (long plane = start; plane < end; plane++)
                 {
                     int c = (int)(plane % s.C);
@@ -74,7 +84,7 @@ internal static unsafe class DepthwiseSmallPlane
     }
 
     private static void Plane(float* input, float* k, float bias, float* output, int planeOut,
-        Vector256<float>* m, int* o, bool* plain, in VectorEpilogue store)
+        Vector256<float>* m, int* o, byte* kinds, in VectorEpilogue store)
     {
         var k0 = Vector256.Create(k[0]); var k1 = Vector256.Create(k[1]); var k2 = Vector256.Create(k[2]);
         var k3 = Vector256.Create(k[3]); var k4 = Vector256.Create(k[4]); var k5 = Vector256.Create(k[5]);
@@ -85,17 +95,38 @@ internal static unsafe class DepthwiseSmallPlane
         float* i6 = input + o[6], i7 = input + o[7], i8 = input + o[8];
         for (int i = 0; i < planeOut; i += 8, m += 9)
         {
-            if (plain[i >> 3])
+            byte kind = kinds[i >> 3];
+            if (kind == InteriorRows)
             {
-                var sum = Fma.MultiplyAdd(k0, Avx.And(Avx.LoadVector256(i0 + i), m[0]), initial);
-                sum = Fma.MultiplyAdd(k1, Avx.And(Avx.LoadVector256(i1 + i), m[1]), sum);
-                sum = Fma.MultiplyAdd(k2, Avx.And(Avx.LoadVector256(i2 + i), m[2]), sum);
-                sum = Fma.MultiplyAdd(k3, Avx.And(Avx.LoadVector256(i3 + i), m[3]), sum);
-                sum = Fma.MultiplyAdd(k4, Avx.And(Avx.LoadVector256(i4 + i), m[4]), sum);
-                sum = Fma.MultiplyAdd(k5, Avx.And(Avx.LoadVector256(i5 + i), m[5]), sum);
-                sum = Fma.MultiplyAdd(k6, Avx.And(Avx.LoadVector256(i6 + i), m[6]), sum);
-                sum = Fma.MultiplyAdd(k7, Avx.And(Avx.LoadVector256(i7 + i), m[7]), sum);
-                sum = Fma.MultiplyAdd(k8, Avx.And(Avx.LoadVector256(i8 + i), m[8]), sum);
+                float* a = i0 + i, b = i3 + i, c = i6 + i;
+                var left = Avx.Multiply(k0, Avx.LoadVector256(a));
+                var middle = Fma.MultiplyAdd(k1, Avx.LoadVector256(a + 1), initial);
+                var right = Avx.Multiply(k2, Avx.LoadVector256(a + 2));
+                left = Fma.MultiplyAdd(k3, Avx.LoadVector256(b), left);
+                middle = Fma.MultiplyAdd(k4, Avx.LoadVector256(b + 1), middle);
+                right = Fma.MultiplyAdd(k5, Avx.LoadVector256(b + 2), right);
+                left = Fma.MultiplyAdd(k6, Avx.LoadVector256(c), left);
+                middle = Fma.MultiplyAdd(k7, Avx.LoadVector256(c + 1), middle);
+                right = Fma.MultiplyAdd(k8, Avx.LoadVector256(c + 2), right);
+                var total = Avx.Add(middle, Avx.Add(Avx.And(left, m[0]), Avx.And(right, m[2])));
+                Avx.Store(output + i, store.Apply(total));
+                continue;
+            }
+            if (kind == Plain)
+            {
+                // Three row pointers with constant displacements keep the loop within the general registers.
+                float* a = i0 + i, b = i3 + i, c = i6 + i;
+                // Two partial sums halve the FMA latency chain per vector.
+                var sum = Fma.MultiplyAdd(k0, Avx.And(Avx.LoadVector256(a), m[0]), initial);
+                var other = Avx.Multiply(k1, Avx.And(Avx.LoadVector256(a + 1), m[1]));
+                sum = Fma.MultiplyAdd(k2, Avx.And(Avx.LoadVector256(a + 2), m[2]), sum);
+                other = Fma.MultiplyAdd(k3, Avx.And(Avx.LoadVector256(b), m[3]), other);
+                sum = Fma.MultiplyAdd(k4, Avx.And(Avx.LoadVector256(b + 1), m[4]), sum);
+                other = Fma.MultiplyAdd(k5, Avx.And(Avx.LoadVector256(b + 2), m[5]), other);
+                sum = Fma.MultiplyAdd(k6, Avx.And(Avx.LoadVector256(c), m[6]), sum);
+                other = Fma.MultiplyAdd(k7, Avx.And(Avx.LoadVector256(c + 1), m[7]), other);
+                sum = Fma.MultiplyAdd(k8, Avx.And(Avx.LoadVector256(c + 2), m[8]), sum);
+                sum = Avx.Add(sum, other);
                 sum = store.Apply(sum);
                 if (i + 8 <= planeOut) Avx.Store(output + i, sum);
                 else PartialStore.Store(output + i, sum, planeOut - i);
