@@ -15,6 +15,9 @@ internal static unsafe class DepthwiseStrideTwo
     /// <summary>Column offsets (from the block's first input column) of the four loads per input row.</summary>
     private const int LoadsPerRow = 4;
 
+    /// <summary>Zero floats on each side of the zero row so unmasked edge loads stay inside it.</summary>
+    private const int ZeroMargin = 32;
+
     public static void Forward(Conv2dShape s, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
     {
         int q = s.Q, blocks = (q + 7) / 8;
@@ -36,16 +39,23 @@ internal static unsafe class DepthwiseStrideTwo
         long planeOut = (long)s.P * q;
         // Small planes: enough planes per chunk that the per-chunk cost stays small next to the work.
         long minChunk = Math.Max(8, 4096 / Math.Max(1, planeOut));
+        // Edge blocks of planes away from the tensor's ends take plain loads and AND the mask in (cheaper than
+        // masked loads): their stray lanes read neighbouring rows or planes, never outside the tensor. The zero
+        // row is padded on both sides for the same reason.
+        long planeIn = (long)s.H * s.W, total = s.N * s.C * planeIn;
+        int reach = blocks * 16 + 18 - s.PadW - s.W, zeroLength = ZeroMargin + blocks * 16 + 18 + ZeroMargin;
         CpuParallel.ForRange((long)s.N * s.C, threads, minChunk, (start, end) =>
         {
-            float* zeros = ThreadScratch.Get(0, s.W + 32);
-            new Span<float>(zeros, s.W + 32).Clear();
+            float* zeroRow = ThreadScratch.Get(0, zeroLength);
+            new Span<float>(zeroRow, zeroLength).Clear();
+            float* zeros = zeroRow + ZeroMargin;
             fixed (Vector256<float>* maskTable = masks)
             fixed (bool* inside = interior)
                 for (long plane = start; plane < end; plane++)
                 {
                     int c = (int)(plane % s.C);
-                    Plane(s, (float*)xs + plane * s.H * s.W, (float*)ws + (long)c * 9, bs != 0 ? ((float*)bs)[c] : 0f,
+                    bool roomy = s.PadW <= ZeroMargin && plane * planeIn - s.PadW >= 0 && (plane + 1) * planeIn + Math.Max(0, reach) <= total;
+                    Plane(s, roomy, (float*)xs + plane * planeIn, (float*)ws + (long)c * 9, bs != 0 ? ((float*)bs)[c] : 0f,
                         (float*)ys + plane * planeOut, zeros, maskTable, inside, store);
                 }
         }, chunksPerThread: 16);
@@ -53,7 +63,7 @@ internal static unsafe class DepthwiseStrideTwo
 
     private static int LoadOffset(int j) => j switch { 0 => 0, 1 => 8, 2 => 2, _ => 10 };
 
-    private static void Plane(in Conv2dShape s, float* input, float* k, float bias, float* output, float* zeros,
+    private static void Plane(in Conv2dShape s, bool roomy, float* input, float* k, float bias, float* output, float* zeros,
         Vector256<float>* maskTable, bool* inside, in VectorEpilogue store)
     {
         int p = s.P, q = s.Q, blocks = (q + 7) / 8, h = s.H, w = s.W, padH = s.PadH, padW = s.PadW;
@@ -77,6 +87,13 @@ internal static unsafe class DepthwiseStrideTwo
                     acc = Row(r0 + col, k00, k01, k02, initial);
                     acc = Row(r1 + col, k10, k11, k12, acc);
                     acc = Row(r2 + col, k20, k21, k22, acc);
+                }
+                else if (roomy)
+                {
+                    Vector256<float>* m = maskTable + b * LoadsPerRow;
+                    acc = AndRow(r0 + col, m, k00, k01, k02, initial);
+                    acc = AndRow(r1 + col, m, k10, k11, k12, acc);
+                    acc = AndRow(r2 + col, m, k20, k21, k22, acc);
                 }
                 else
                 {
@@ -112,6 +129,19 @@ internal static unsafe class DepthwiseStrideTwo
         var b = Avx.MaskLoad(src + 8, m[1]);
         var c = Avx.MaskLoad(src + 2, m[2]);
         var d = Avx.MaskLoad(src + 10, m[3]);
+        acc = Fma.MultiplyAdd(k0, Avx.Shuffle(a, b, 0b10_00_10_00), acc);
+        acc = Fma.MultiplyAdd(k1, Avx.Shuffle(a, b, 0b11_01_11_01), acc);
+        return Fma.MultiplyAdd(k2, Avx.Shuffle(c, d, 0b10_00_10_00), acc);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> AndRow(float* src, Vector256<float>* m, Vector256<float> k0, Vector256<float> k1, Vector256<float> k2,
+        Vector256<float> acc)
+    {
+        var a = Avx.And(Avx.LoadVector256(src), m[0]);
+        var b = Avx.And(Avx.LoadVector256(src + 8), m[1]);
+        var c = Avx.And(Avx.LoadVector256(src + 2), m[2]);
+        var d = Avx.And(Avx.LoadVector256(src + 10), m[3]);
         acc = Fma.MultiplyAdd(k0, Avx.Shuffle(a, b, 0b10_00_10_00), acc);
         acc = Fma.MultiplyAdd(k1, Avx.Shuffle(a, b, 0b11_01_11_01), acc);
         return Fma.MultiplyAdd(k2, Avx.Shuffle(c, d, 0b10_00_10_00), acc);
