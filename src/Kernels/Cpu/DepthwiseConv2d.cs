@@ -4,20 +4,32 @@ using System.Runtime.Intrinsics.X86;
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
-/// Depthwise convolution (groups = C = K), direct and vectorized over output columns, one (image, channel)
-/// plane per work item. Each plane is first copied into a zero-padded scratch plane split into stride
-/// phases (<see cref="PaddedLayout"/>), so every tap of 8 consecutive outputs is one contiguous load
-/// whatever the stride, and the inner loop has no bounds checks. Bias, activation and
-/// fake quant are applied before the single store of each output vector.
+/// Depthwise convolution (groups = C = K), direct and vectorized, one (image, channel) plane per work item.
+/// The MobileNet cases read the input in place: 3×3 stride 1 on small planes as one flat vector array
+/// (<see cref="DepthwiseSmallPlane"/>), 3×3 stride 1 on larger planes row by row with masked edges, 3×3
+/// stride 2 deinterleaving even and odd columns on load (<see cref="DepthwiseStrideTwo"/>). Every other shape
+/// first copies each plane into a zero-padded scratch plane split into stride phases
+/// (<see cref="PaddedLayout"/>), so every tap of 8 consecutive outputs is one contiguous load whatever the
+/// stride. Bias, activation and fake quant are applied before the single store of each output vector.
 /// </summary>
 internal static unsafe class DepthwiseConv2d
 {
     public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
     {
         var s = shape;
+        if (DepthwiseSmallPlane.Applies(s))
+        {
+            DepthwiseSmallPlane.Forward(s, x, w, bias, y, epilogue, threads);
+            return;
+        }
         if (s.R == 3 && s.S == 3 && s.StrideH == 1 && s.StrideW == 1 && s.DilationH == 1 && s.DilationW == 1)
         {
             DirectThreeByThree(s, x, w, bias, y, epilogue, threads);
+            return;
+        }
+        if (s.R == 3 && s.S == 3 && s.StrideH == 2 && s.StrideW == 2 && s.DilationH == 1 && s.DilationW == 1)
+        {
+            DepthwiseStrideTwo.Forward(s, x, w, bias, y, epilogue, threads);
             return;
         }
         var layout = new PaddedLayout(s);

@@ -47,6 +47,33 @@ public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<T
                     Close.Assert(expected, actual, 2e-5f, 1e-6f, $"depthwise {shape}", magnitude);
                 }
     }
+
+    /// <summary>
+    /// Heights 1–16 with every vertical padding against widths around one and two vectors, both strides: the
+    /// flat small-plane kernel (masks per vector and tap) and the stride-2 deinterleaving kernel's row edges.
+    /// </summary>
+    [SkippableFact]
+    public void DepthwiseSmallPlanesEveryHeightAndPadding()
+    {
+        var rng = new Random(12);
+        foreach (int width in new[] { 1, 5, 7, 8, 9, 14, 15, 17, 18, 19 })
+            for (int height = 1; height <= 16; height++)
+                for (int padH = 0; padH <= 2; padH++)
+                    for (int padW = 0; padW <= 2; padW++)
+                        for (int stride = 1; stride <= 2; stride++)
+                        {
+                            var shape = new Conv2dShape(2, 3, height, width, 3, 3, 3, stride, stride, padH, padW, Groups: 3);
+                            if (!ShapeRules.WindowFits(shape)) continue;
+                            var x = RandomData.Uniform(rng, shape.InputSize);
+                            var w = RandomData.Uniform(rng, shape.WeightSize);
+                            var bias = RandomData.Uniform(rng, shape.K);
+                            // Every other height with the fused relu6, which the vector kernels apply before their single store.
+                            var activation = height % 2 == 0 ? Activation.Relu6 : Activation.None;
+                            var actual = RunConv2d(shape, x, w, bias, new Epilogue(activation));
+                            var (expected, magnitude) = ConvCases.Reference(shape, x, w, bias, activation);
+                            Close.Assert(expected, actual, 2e-5f, 1e-6f, $"depthwise {shape} {activation}", magnitude);
+                        }
+    }
 }
 
 /// <summary>Random convolution shapes and the torch reference, shared by the conv and epilogue tests.</summary>
