@@ -9,7 +9,9 @@ public sealed class OursRunner : IBenchRunner
     private readonly DeviceBuffer[] _buffers;
     private readonly Action<IKernels, DeviceBuffer[]> _op;
 
-    public OursRunner(IKernels kernels, long[] bufferSizes, Action<IKernels, DeviceBuffer[]> op, int seed = 1)
+    /// <param name="prepare">Adjusts the seeded inputs once, outside the timing (e.g. a variance that must be positive).</param>
+    public OursRunner(IKernels kernels, long[] bufferSizes, Action<IKernels, DeviceBuffer[]> op,
+        Action<IKernels, DeviceBuffer[]>? prepare = null, int seed = 1)
     {
         _kernels = kernels;
         _op = op;
@@ -22,6 +24,7 @@ public sealed class OursRunner : IBenchRunner
             for (long j = 0; j < host.LongLength; j++) host[j] = (float)(rng.NextDouble() * 2 - 1);
             kernels.Upload(host, _buffers[i]);
         }
+        prepare?.Invoke(kernels, _buffers);
         kernels.Synchronize();
     }
 
