@@ -5,7 +5,7 @@ namespace Ompq.Kernels;
 /// Ops are asynchronous on devices that queue work: call <see cref="Synchronize"/> (or Download, which
 /// synchronizes) before reading results on the host. Argument errors throw <see cref="KernelArgumentException"/>.
 /// </summary>
-public interface IKernels : IDisposable
+public partial interface IKernels : IDisposable
 {
     BackendInfo Info { get; }
 

@@ -8,7 +8,7 @@ namespace Ompq.Kernels.Ilgpu;
 /// accelerator's default stream; <see cref="Download"/> and <see cref="Synchronize"/> wait for them. Kernels are
 /// compiled once per accelerator, on the first use of their op family.
 /// </summary>
-public sealed class IlgpuKernels : IKernels
+public sealed partial class IlgpuKernels : IKernels
 {
     private readonly Context _context;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _dummy;
