@@ -22,7 +22,7 @@ public static class TrainingReport
     {
         var last = s.State.History.Count > 0 ? s.State.History[^1] : null;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"trained {s.Model} on {s.Dataset} with {s.Device.Id} ({s.Device.Name}): {s.State.Epoch} epochs, {s.State.Step} steps, {s.Seconds:F1} s this session"));
+            $"trained {s.Model} on {s.Dataset} with {s.Device.Id} ({s.Device.DeviceName}): {s.State.Epoch} epochs, {s.State.Step} steps, {s.Seconds:F1} s this session"));
         if (last?.TestTop1 is { } top1) output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test top-1 {top1 * 100:F2}%, loss {last.TestLoss:F4}"));
         if (s.PeakRssBytes is { } rss) output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak resident memory {rss / (1024.0 * 1024 * 1024):F2} GiB"));
         output.WriteLine($"checkpoint: {s.Checkpoint}");
@@ -37,7 +37,7 @@ public static class TrainingReport
             json.WriteString("model", s.Model);
             json.WriteString("dataset", s.Dataset);
             json.WriteString("device", s.Device.Id);
-            json.WriteString("device_name", s.Device.Name);
+            json.WriteString("device_name", s.Device.DeviceName);
             json.WriteNumber("epochs", s.State.Epoch);
             json.WriteNumber("steps", s.State.Step);
             json.WriteNumber("seconds", s.Seconds);

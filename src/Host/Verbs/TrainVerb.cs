@@ -128,7 +128,7 @@ public sealed class TrainVerb : IVerb
             throw new InvalidInputException($"--resume: checkpoint '{Out}' was trained on --data {resumeFrom.Dataset}, this command gives {Data}");
         var testSet = test is null ? null : (TestLimit is { } tl ? LabelledSubset.First(test, tl) : test);
 
-        using var trainer = new Trainer(model, kernels, train, options, TrainingAugmentation.For(options, train));
+        using var trainer = new Trainer(model, kernels, train, options, CropFlipAugmentation.For(options, train.PaddingValues));
         var state = new TrainingState();
         if (resumeFrom is not null)
         {
