@@ -20,7 +20,7 @@ public class KernelBenchmarks
     public static string? Filter { get; set; }
 
     public static IEnumerable<string> Cases() => BenchCatalog.All(Quick)
-        .Where(c => Filter is null || c.Id.Contains(Filter, StringComparison.OrdinalIgnoreCase))
+        .Where(c => c.Matches(Filter))
         .Select(c => c.Id);
 
     [ParamsSource(nameof(Cases))]

@@ -13,17 +13,21 @@ namespace Ompq.Bench;
 /// unpatched libLibTorchSharp.so) and, with --write-readme, rewrites the results table in bench/README.md.
 ///   dotnet run -c Release --project bench/Ompq.Bench -- [--quick] [--filter TEXT] [--write-readme]
 ///   dotnet run -c Release --project bench/Ompq.Bench -- --search      (the whole ResNet-18 search and its phases)
+///   dotnet run -c Release --project bench/Ompq.Bench -- --training [--rounds N]   (a resnet20 training step)
 /// Anything else on the command line goes to BenchmarkDotNet's own switcher (e.g. --list flat).
 /// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Length == 2 && args[0] == TrainingComparison.MemoryFlag) return TrainingComparison.MeasurePeakRss(args[1]);
         var rest = new List<string>(args);
         KernelBenchmarks.Quick = Take(rest, "--quick");
         bool writeReadme = Take(rest, "--write-readme");
         KernelBenchmarks.Filter = TakeValue(rest, "--filter");
         bool search = Take(rest, "--search");
+        bool training = Take(rest, "--training");
+        string? rounds = TakeValue(rest, "--rounds");
 
         var job = Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("ShortRun-InProcess");
         var config = ManualConfig.Create(DefaultConfig.Instance).AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);
@@ -35,6 +39,18 @@ public static class Program
         {
             // The search benchmark reports its phases as separate rows; BenchmarkDotNet's table is the result.
             BenchmarkRunner.Run<SearchBenchmarks>(config, rest.ToArray());
+            return 0;
+        }
+
+        if (training)
+        {
+            // Steps of ~0.1–1 s: one invocation per iteration (ShortRun's unroll of 16 would make each iteration
+            // take many seconds) and more iterations than ShortRun, for a stable median on a shared machine.
+            var stepJob = Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("Step-InProcess")
+                .WithInvocationCount(1).WithUnrollFactor(1).WithWarmupCount(3).WithIterationCount(15);
+            var stepConfig = ManualConfig.Create(DefaultConfig.Instance).AddJob(stepJob).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+            BenchmarkRunner.Run<TrainingBenchmarks>(stepConfig, rest.ToArray());
+            Console.WriteLine(TrainingComparison.Run(peak, rounds is null ? 15 : int.Parse(rounds, CultureInfo.InvariantCulture)));
             return 0;
         }
 

@@ -17,6 +17,11 @@ public sealed record BenchCase(
     Func<IBenchRunner> Libtorch)
 {
     public string Id => $"{Op} {Shape}";
+
+    /// <summary>The selection rule of --filter: the text occurs in "op shape", or names the suite (e.g. "training").</summary>
+    public bool Matches(string? filter) => filter is null
+        || Id.Contains(filter, StringComparison.OrdinalIgnoreCase)
+        || Suite.Equals(filter, StringComparison.OrdinalIgnoreCase);
     public override string ToString() => Id;
 }
 

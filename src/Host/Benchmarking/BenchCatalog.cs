@@ -7,10 +7,11 @@ namespace Ompq.Host.Benchmarking;
 
 /// <summary>
 /// The shapes the project is measured on: square GEMMs, every distinct conv of ResNet-18 and the depthwise and
-/// pointwise convs of MobileNetV2 at batch 32 and 224², the other ops at ResNet-18 activation sizes, and the Gram
-/// step of an OMPQ search. One catalog feeds both `ompq bench` and the BenchmarkDotNet project.
+/// pointwise convs of MobileNetV2 at batch 32 and 224², the other ops at ResNet-18 activation sizes, the Gram
+/// step of an OMPQ search, and the training ops of resnet20 (BenchCatalog.Training.cs). One catalog feeds both `ompq bench` and
+/// the BenchmarkDotNet project.
 /// </summary>
-public static class BenchCatalog
+public static partial class BenchCatalog
 {
     public const int Batch = 32;
 
@@ -26,6 +27,7 @@ public static class BenchCatalog
         cases.AddRange(MobileNetV2Convs(quick));
         cases.AddRange(Elementwise(quick));
         cases.Add(GramOfResNet18Features());
+        cases.AddRange(Training(quick));
         return cases;
     }
 

@@ -18,7 +18,7 @@ public sealed class BenchVerb : IVerb
     [Option("quick", HelpText = "A small subset of the shapes (about a minute on 2 cores).")]
     public bool Quick { get; set; }
 
-    [Option("filter", HelpText = "Only cases whose 'op shape' contains this text.")]
+    [Option("filter", HelpText = "Only cases whose 'op shape' contains this text, or of this suite (e.g. training).")]
     public string? Filter { get; set; }
 
     [Option("threads", Default = 0, HelpText = "Threads for both sides (0 = all cores).")]
@@ -39,7 +39,7 @@ public sealed class BenchVerb : IVerb
         if (!(MinTime > 0)) throw new InvalidInputException($"--min-time must be a positive number of seconds, got {MinTime}");
         int threads = Threads == 0 ? Environment.ProcessorCount : Threads;
         var cases = BenchCatalog.All(Quick)
-            .Where(c => Filter is null || c.Id.Contains(Filter, StringComparison.OrdinalIgnoreCase)).ToList();
+            .Where(c => c.Matches(Filter)).ToList();
         if (cases.Count == 0) throw new InvalidInputException($"--filter '{Filter}' matches no benchmark case");
         // Fail on an unusable output path now rather than after the measurements.
         if (Json is not null) AtomicFile.CheckWritable(Json);

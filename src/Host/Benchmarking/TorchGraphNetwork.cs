@@ -1,0 +1,100 @@
+using Ompq.Kernels;
+using Ompq.Runtime.Nn.Graph;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using TorchTensor = TorchSharp.torch.Tensor;
+
+namespace Ompq.Host.Benchmarking;
+
+/// <summary>
+/// One of our <see cref="ModelGraph"/>s interpreted node by node in TorchSharp with autograd and batch-norm in training
+/// mode, on a copy of the model's parameters: the libtorch side of the training-step benchmark and the reference of
+/// the whole-step tests. Trainable tensors are <see cref="Parameter"/>s so torch.optim can update them.
+/// </summary>
+public sealed class TorchGraphNetwork : IDisposable
+{
+    public TorchGraphNetwork(GraphModel model)
+    {
+        Model = model;
+        var trainable = new HashSet<string>(model.Graph.Nodes.SelectMany(n => n.TrainableParameterNames), StringComparer.Ordinal);
+        foreach (var name in model.Parameters.Names)
+        {
+            var host = model.Parameters[name];
+            var t = torch.tensor(host.Data, host.Shape.Select(d => (long)d).ToArray());
+            if (trainable.Contains(name))
+            {
+                var parameter = new Parameter(t, requires_grad: true);
+                TrainableParameters.Add(parameter);
+                Tensors[name] = parameter;
+            }
+            else
+            {
+                Tensors[name] = t;
+            }
+        }
+    }
+
+    public GraphModel Model { get; }
+
+    /// <summary>Every parameter by its name in the model's store (running statistics included).</summary>
+    public Dictionary<string, TorchTensor> Tensors { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The tensors with gradients, in the store's order.</summary>
+    public List<Parameter> TrainableParameters { get; } = new();
+
+    /// <summary>Forward in training mode (batch statistics, running-statistics update); returns batch × classes logits.</summary>
+    public TorchTensor Forward(TorchTensor images)
+    {
+        var graph = Model.Graph;
+        var values = new TorchTensor[graph.ValueCount];
+        values[0] = images;
+        for (int i = 0; i < graph.Nodes.Count; i++)
+        {
+            var node = graph.Nodes[i];
+            var inputs = node.Inputs.Select(n => values[graph.ValueId(n)]).ToArray();
+            values[i + 1] = Run(node, inputs);
+        }
+        var logits = values[graph.ValueId(graph.OutputName)];
+        return logits.reshape(logits.shape[0], -1);
+    }
+
+    private TorchTensor Run(GraphNode node, TorchTensor[] x) => node switch
+    {
+        ConvNode c => ConvBn(c, x[0]),
+        LinearNode l => Act(nn.functional.linear(x[0].reshape(x[0].shape[0], -1), Tensors[l.WeightName], l.BiasName is null ? null : Tensors[l.BiasName]), l.Activation),
+        AddNode a => Act(x[0] + x[1], a.Activation),
+        ActivationNode a => Act(x[0], a.Activation),
+        GlobalAvgPoolNode => x[0].mean(new long[] { 2, 3 }, keepdim: true),
+        ReshapeNode => x[0].reshape(x[0].shape[0], -1),
+        BatchNormNode b => Act(Bn(b.Params, x[0]), b.Activation),
+        PoolNode p when p.Pool == PoolKind.Max => nn.functional.max_pool2d(x[0], new long[] { p.KernelH, p.KernelW }, new long[] { p.StrideH, p.StrideW }, new long[] { p.PadH, p.PadW }),
+        PoolNode p => nn.functional.avg_pool2d(x[0], new long[] { p.KernelH, p.KernelW }, new long[] { p.StrideH, p.StrideW }, new long[] { p.PadH, p.PadW }, count_include_pad: p.CountIncludePad),
+        _ => throw new NotSupportedException(node.Kind),
+    };
+
+    private TorchTensor ConvBn(ConvNode c, TorchTensor x)
+    {
+        var g = c.Geometry;
+        var y = nn.functional.conv2d(x, Tensors[c.WeightName], c.BiasName is null ? null : Tensors[c.BiasName],
+            new long[] { g.StrideH, g.StrideW }, new long[] { g.PadH, g.PadW }, new long[] { g.DilationH, g.DilationW }, g.Groups);
+        if (c.BatchNorm is not null) y = Bn(c.BatchNorm, y);
+        return Act(y, c.Activation);
+    }
+
+    private TorchTensor Bn(BatchNormParams p, TorchTensor x)
+        => nn.functional.batch_norm(x, Tensors[p.RunningMean], Tensors[p.RunningVar], Tensors[p.Gamma], Tensors[p.Beta], training: true, momentum: 0.1, eps: p.Eps);
+
+    private static TorchTensor Act(TorchTensor x, Activation a) => a switch
+    {
+        Activation.None => x,
+        Activation.Relu => nn.functional.relu(x),
+        Activation.Relu6 => nn.functional.relu6(x),
+        _ => throw new NotSupportedException(a.ToString()),
+    };
+
+    public void Dispose()
+    {
+        foreach (var t in Tensors.Values) t.Dispose();
+    }
+}
