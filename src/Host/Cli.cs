@@ -20,6 +20,8 @@ public static class Cli
     [
         typeof(DevicesVerb),
         typeof(SearchVerb),
+        typeof(TrainVerb),
+        typeof(EvalVerb),
         typeof(BenchVerb),
     ];
 

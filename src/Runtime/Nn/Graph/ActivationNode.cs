@@ -1,5 +1,6 @@
 using Ompq.Kernels;
 using Ompq.Runtime.Tensors;
+using Ompq.Runtime.Training;
 
 namespace Ompq.Runtime.Nn.Graph;
 
@@ -17,4 +18,13 @@ public sealed class ActivationNode : GraphNode
 
     internal override void Run(IKernels kernels, ParameterStore parameters, DeviceBuffer[] weights, IReadOnlyList<Tensor> inputs, Tensor output)
         => kernels.Activate(Activation, inputs[0].Data, output.Data, output.Size);
+
+    internal override void TrainForward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output)
+        => context.Kernels.Activate(Activation, inputs[0].Data, output.Data, output.Size);
+
+    internal override void Backward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output,
+        Tensor outputGradient, bool[] needsGradient, Tensor?[] inputGradients)
+    {
+        if (needsGradient[0]) inputGradients[0] = context.ActivationGradient(Activation, output, outputGradient);
+    }
 }

@@ -1,5 +1,6 @@
 using Ompq.Kernels;
 using Ompq.Runtime.Tensors;
+using Ompq.Runtime.Training;
 
 namespace Ompq.Runtime.Nn.Graph;
 
@@ -22,4 +23,16 @@ public sealed class AddNode : GraphNode
 
     internal override void Run(IKernels kernels, ParameterStore parameters, DeviceBuffer[] weights, IReadOnlyList<Tensor> inputs, Tensor output)
         => kernels.Add(inputs[0].Data, inputs[1].Data, output.Data, output.Size, Activation);
+
+    internal override void TrainForward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output)
+        => context.Kernels.Add(inputs[0].Data, inputs[1].Data, output.Data, output.Size, Activation);
+
+    /// <summary>Both operands receive the same gradient (one shared tensor: the executor never writes into a gradient it was given).</summary>
+    internal override void Backward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output,
+        Tensor outputGradient, bool[] needsGradient, Tensor?[] inputGradients)
+    {
+        var gradient = context.ActivationGradient(Activation, output, outputGradient);
+        for (int j = 0; j < 2; j++)
+            if (needsGradient[j]) inputGradients[j] = gradient;
+    }
 }

@@ -1,5 +1,6 @@
 using Ompq.Kernels;
 using Ompq.Runtime.Tensors;
+using Ompq.Runtime.Training;
 
 namespace Ompq.Runtime.Nn.Graph;
 
@@ -16,6 +17,8 @@ public sealed class BatchNormNode : GraphNode
     public override string Kind => "BatchNormalization";
     public BatchNormParams Params { get; }
     public Activation Activation { get; }
+    public override IEnumerable<string> TrainableParameterNames => BatchNormStep.Trainable(Params);
+
     public override IEnumerable<string> ParameterNames => Params.Names;
 
     public override int[] InferShape(IReadOnlyList<int[]> inputShapes, ParameterStore parameters)
@@ -36,5 +39,15 @@ public sealed class BatchNormNode : GraphNode
         long spatial = x.Size / x.Dim(0) / x.Dim(1);
         kernels.BatchNormInference(new ChannelShape(x.Dim(0), x.Dim(1), spatial), x.Data, weights[0], weights[1], weights[2], weights[3],
             Params.Eps, output.Data, Activation);
+    }
+
+    internal override void TrainForward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output)
+        => BatchNormStep.Forward(context, tape, Params, inputs[0], output, Activation);
+
+    internal override void Backward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output,
+        Tensor outputGradient, bool[] needsGradient, Tensor?[] inputGradients)
+    {
+        var dx = BatchNormStep.Backward(context, tape, 0, Params, inputs[0], output, outputGradient, Activation);
+        if (needsGradient[0]) inputGradients[0] = dx;
     }
 }

@@ -1,5 +1,6 @@
 using Ompq.Kernels;
 using Ompq.Runtime.Tensors;
+using Ompq.Runtime.Training;
 
 namespace Ompq.Runtime.Nn.Graph;
 
@@ -30,6 +31,16 @@ public sealed class ConvNode : WeightLayerNode
     public ConvGeometry Geometry { get; }
     public Activation Activation { get; }
 
+    public override IEnumerable<string> TrainableParameterNames
+    {
+        get
+        {
+            yield return WeightName;
+            if (BiasName is not null) yield return BiasName;
+            if (BatchNorm is not null) foreach (var n in BatchNormStep.Trainable(BatchNorm)) yield return n;
+        }
+    }
+
     public override IEnumerable<string> ParameterNames
     {
         get
@@ -50,9 +61,10 @@ public sealed class ConvNode : WeightLayerNode
         return count;
     }
 
-    public Conv2dShape ShapeFor(int n, int c, int h, int w, ParameterStore parameters)
+    public Conv2dShape ShapeFor(int n, int c, int h, int w, ParameterStore parameters) => ShapeFor(n, c, h, w, parameters[WeightName].Shape);
+
+    private Conv2dShape ShapeFor(int n, int c, int h, int w, int[] weight)
     {
-        var weight = parameters[WeightName].Shape;
         var g = Geometry;
         return new Conv2dShape(n, c, h, w, weight[0], weight[2], weight[3], g.StrideH, g.StrideW, g.PadH, g.PadW, g.DilationH, g.DilationW, g.Groups);
     }
@@ -96,5 +108,43 @@ public sealed class ConvNode : WeightLayerNode
         var x = inputs[0];
         var shape = ShapeFor(x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3), parameters);
         kernels.Conv2d(shape, x.Data, weights[0], weights[1], output.Data, new Epilogue(Activation));
+    }
+
+    /// <summary>Training keeps the batch-norm unfused: conv into a saved pre-normalization tensor, then batch statistics.</summary>
+    internal override void TrainForward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output)
+    {
+        var x = inputs[0];
+        var p = context.Parameters;
+        var weight = p[WeightName];
+        var shape = ShapeFor(x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3), weight.Shape);
+        BufferSlice? bias = BiasName is null ? null : p[BiasName].Value.All;
+        if (BatchNorm is null)
+        {
+            context.Kernels.Conv2d(shape, x.Data, weight.Value, bias, output.Data, new Epilogue(Activation));
+            return;
+        }
+        var preNorm = context.Rent(output.Shape);
+        context.Kernels.Conv2d(shape, x.Data, weight.Value, bias, preNorm.Data, Epilogue.None);
+        tape.Save(preNorm);
+        BatchNormStep.Forward(context, tape, BatchNorm, preNorm, output, Activation);
+    }
+
+    internal override void Backward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output,
+        Tensor outputGradient, bool[] needsGradient, Tensor?[] inputGradients)
+    {
+        var x = inputs[0];
+        var k = context.Kernels;
+        var p = context.Parameters;
+        var weight = p[WeightName];
+        var shape = ShapeFor(x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3), weight.Shape);
+        var gradient = BatchNorm is null
+            ? context.ActivationGradient(Activation, output, outputGradient)
+            : BatchNormStep.Backward(context, tape, 1, BatchNorm, tape[0], output, outputGradient, Activation);
+        if (BiasName is not null) k.ChannelSum(shape.N, shape.K, (long)shape.P * shape.Q, gradient.Data, p[BiasName].Gradient!);
+        k.Conv2dBackwardWeight(shape, x.Data, gradient.Data, weight.Gradient!);
+        if (!needsGradient[0]) return;
+        var dx = context.Rent(x.Shape);
+        k.Conv2dBackwardData(shape, gradient.Data, weight.Value, dx.Data);
+        inputGradients[0] = dx;
     }
 }

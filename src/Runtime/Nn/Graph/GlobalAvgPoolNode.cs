@@ -1,5 +1,6 @@
 using Ompq.Kernels;
 using Ompq.Runtime.Tensors;
+using Ompq.Runtime.Training;
 
 namespace Ompq.Runtime.Nn.Graph;
 
@@ -21,5 +22,18 @@ public sealed class GlobalAvgPoolNode : GraphNode
     {
         var x = inputs[0];
         kernels.GlobalAvgPool(new ChannelShape(x.Dim(0), x.Dim(1), (long)x.Dim(2) * x.Dim(3)), x.Data, output.Data);
+    }
+
+    internal override void TrainForward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output)
+        => Run(context.Kernels, null!, Array.Empty<DeviceBuffer>(), inputs, output);
+
+    internal override void Backward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output,
+        Tensor outputGradient, bool[] needsGradient, Tensor?[] inputGradients)
+    {
+        if (!needsGradient[0]) return;
+        var x = inputs[0];
+        var dx = context.Rent(x.Shape);
+        context.Kernels.GlobalAvgPoolBackward(new ChannelShape(x.Dim(0), x.Dim(1), (long)x.Dim(2) * x.Dim(3)), outputGradient.Data, dx.Data);
+        inputGradients[0] = dx;
     }
 }

@@ -1,5 +1,6 @@
 using Ompq.Kernels;
 using Ompq.Runtime.Tensors;
+using Ompq.Runtime.Training;
 
 namespace Ompq.Runtime.Nn.Graph;
 
@@ -32,6 +33,25 @@ public abstract class GraphNode
 
     /// <summary>Names of parameters the node reads from the <see cref="ParameterStore"/>.</summary>
     public virtual IEnumerable<string> ParameterNames => Array.Empty<string>();
+
+    /// <summary>Parameters that get gradients when the node is trained (running statistics are excluded).</summary>
+    public virtual IEnumerable<string> TrainableParameterNames => ParameterNames;
+
+    /// <summary>
+    /// Forward in training mode on the device parameters, saving on <paramref name="tape"/> what <see cref="Backward"/>
+    /// needs beyond the node's inputs and output (which the executor keeps for the step).
+    /// </summary>
+    internal virtual void TrainForward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output)
+        => throw new InvalidInputException($"{Kind} node '{Name}' cannot be trained (no backward pass for it)");
+
+    /// <summary>
+    /// Writes the gradients of the node's trainable parameters (overwriting them) and, for each input j with
+    /// <paramref name="needsGradient"/>[j], a tensor rented from <paramref name="context"/> into <paramref name="inputGradients"/>[j].
+    /// The node must not modify <paramref name="outputGradient"/>; a returned gradient may be shared between inputs.
+    /// </summary>
+    internal virtual void Backward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output,
+        Tensor outputGradient, bool[] needsGradient, Tensor?[] inputGradients)
+        => throw new InvalidInputException($"{Kind} node '{Name}' cannot be trained (no backward pass for it)");
 
     /// <summary>Checks parameter shapes against the inputs and returns the output shape; throws <see cref="InvalidInputException"/>.</summary>
     public abstract int[] InferShape(IReadOnlyList<int[]> inputShapes, ParameterStore parameters);

@@ -1,5 +1,6 @@
 using Ompq.Kernels;
 using Ompq.Runtime.Tensors;
+using Ompq.Runtime.Training;
 
 namespace Ompq.Runtime.Nn.Graph;
 
@@ -48,5 +49,33 @@ public sealed class LinearNode : WeightLayerNode
         int batch = x.Dim(0);
         var shape = new LinearShape(batch, (int)(x.Size / batch), output.Dim(1));
         kernels.Linear(shape, x.Data, weights[0], weights[1], output.Data, new Epilogue(Activation));
+    }
+
+    internal override void TrainForward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output)
+    {
+        var x = inputs[0];
+        var p = context.Parameters;
+        int batch = x.Dim(0);
+        var shape = new LinearShape(batch, (int)(x.Size / batch), output.Dim(1));
+        BufferSlice? bias = BiasName is null ? null : p[BiasName].Value.All;
+        context.Kernels.Linear(shape, x.Data, p[WeightName].Value, bias, output.Data, new Epilogue(Activation));
+    }
+
+    /// <summary>dW = dYᵀ·X, db = Σ_batch dY, dX = dY·W, all through the GEMM.</summary>
+    internal override void Backward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output,
+        Tensor outputGradient, bool[] needsGradient, Tensor?[] inputGradients)
+    {
+        var x = inputs[0];
+        var k = context.Kernels;
+        var p = context.Parameters;
+        int batch = x.Dim(0), outFeatures = output.Dim(1);
+        int inFeatures = (int)(x.Size / batch);
+        var gradient = context.ActivationGradient(Activation, output, outputGradient);
+        k.Gemm(new GemmShape(outFeatures, inFeatures, batch, TransA: true), gradient.Data, x.Data, p[WeightName].Gradient!);
+        if (BiasName is not null) k.ChannelSum(batch, outFeatures, 1, gradient.Data, p[BiasName].Gradient!);
+        if (!needsGradient[0]) return;
+        var dx = context.Rent(x.Shape);
+        k.Gemm(new GemmShape(batch, inFeatures, outFeatures), gradient.Data, p[WeightName].Value, dx.Data);
+        inputGradients[0] = dx;
     }
 }

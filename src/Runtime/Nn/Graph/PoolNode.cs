@@ -1,5 +1,6 @@
 using Ompq.Kernels;
 using Ompq.Runtime.Tensors;
+using Ompq.Runtime.Training;
 
 namespace Ompq.Runtime.Nn.Graph;
 
@@ -55,5 +56,20 @@ public sealed class PoolNode : GraphNode
         var s = ShapeFor(x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3));
         if (Pool == PoolKind.Max) kernels.MaxPool2d(s, x.Data, output.Data);
         else kernels.AvgPool2d(s, x.Data, output.Data);
+    }
+
+    internal override void TrainForward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output)
+        => Run(context.Kernels, null!, Array.Empty<DeviceBuffer>(), inputs, output);
+
+    internal override void Backward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output,
+        Tensor outputGradient, bool[] needsGradient, Tensor?[] inputGradients)
+    {
+        if (!needsGradient[0]) return;
+        var x = inputs[0];
+        var s = ShapeFor(x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3));
+        var dx = context.Rent(x.Shape);
+        if (Pool == PoolKind.Max) context.Kernels.MaxPool2dBackward(s, x.Data, outputGradient.Data, dx.Data);
+        else context.Kernels.AvgPool2dBackward(s, outputGradient.Data, dx.Data);
+        inputGradients[0] = dx;
     }
 }

@@ -1,5 +1,6 @@
 using Ompq.Kernels;
 using Ompq.Runtime.Tensors;
+using Ompq.Runtime.Training;
 
 namespace Ompq.Runtime.Nn.Graph;
 
@@ -33,5 +34,17 @@ public sealed class ReshapeNode : GraphNode
     internal override void Run(IKernels kernels, ParameterStore parameters, DeviceBuffer[] weights, IReadOnlyList<Tensor> inputs, Tensor output)
     {
         // A view: the executor hands the output the input's memory.
+    }
+
+    internal override void TrainForward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output)
+    {
+        // A view, as in inference: the executor hands the output the input's memory.
+    }
+
+    /// <summary>The gradient is the output gradient viewed with the input's shape.</summary>
+    internal override void Backward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output,
+        Tensor outputGradient, bool[] needsGradient, Tensor?[] inputGradients)
+    {
+        if (needsGradient[0]) inputGradients[0] = new Tensor(context.Kernels, outputGradient.Data, inputs[0].Shape, ownsBuffer: false);
     }
 }

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json;
+using CommandLine;
+using Ompq.Host.Data;
+using Ompq.Kernels;
+using Ompq.Runtime;
+using Ompq.Runtime.Device;
+using Ompq.Runtime.Nn.Graph;
+using Ompq.Runtime.Training;
+
+namespace Ompq.Host.Verbs;
+
+[Verb("eval", HelpText = "Top-1 accuracy and loss of a checkpoint on a labelled test set (float, or with fake-quantized weights).")]
+public sealed class EvalVerb : IVerb
+{
+    [Option("weights", Required = true, HelpText = "Checkpoint written by `ompq train` (.safetensors).")]
+    public string Weights { get; set; } = "";
+
+    [Option("data", HelpText = "fashion-mnist | mnist | <folder>; default: the dataset the checkpoint was trained on.")]
+    public string? Data { get; set; }
+
+    [Option("data-dir", HelpText = "Folder of the IDX files for fashion-mnist / mnist.")]
+    public string? DataDir { get; set; }
+
+    [Option("split", Default = "test", HelpText = "test | train.")]
+    public string Split { get; set; } = "test";
+
+    [Option("limit", HelpText = "Evaluate the first N images only.")]
+    public int? Limit { get; set; }
+
+    [Option("batch", Default = 256, HelpText = "Images per forward pass.")]
+    public int Batch { get; set; }
+
+    [Option("uniform-bits", HelpText = "Fake-quantize every conv/linear weight (BN folded) to this width, 2..8, per output channel.")]
+    public int? UniformBits { get; set; }
+
+    [Option("device", Default = "cpu", HelpText = "Backend id (see `ompq devices`).")]
+    public string Device { get; set; } = "cpu";
+
+    [Option("threads", Default = 0, HelpText = "CPU backend threads (0 = all cores).")]
+    public int Threads { get; set; }
+
+    [Option("json", HelpText = "Print JSON ({top1, loss, images, ...}) on stdout.")]
+    public bool Json { get; set; }
+
+    [Option("verbose", HelpText = "Show stack traces of errors.")]
+    public bool Verbose { get; set; }
+
+    public int Execute(CliContext context)
+    {
+        var split = Split.ToLowerInvariant() switch
+        {
+            "test" => DataSplit.Test,
+            "train" => DataSplit.Train,
+            _ => throw new InvalidInputException($"--split '{Split}' is unknown: expected test or train"),
+        };
+        if (Batch < 1) throw new InvalidInputException($"--batch must be >= 1, got {Batch}");
+        if (UniformBits is { } b && (b < 2 || b > 8)) throw new InvalidInputException($"--uniform-bits must be in 2..8, got {b}");
+        var checkpoint = TrainingCheckpoint.Load(Weights);
+        using IKernels kernels = BackendRegistry.Create(Device, Threads);
+        using GraphModel model = checkpoint.CreateModel(Weights);
+        string dataName = Data ?? checkpoint.Dataset;
+        ILabelledImages data = LabelledDataSets.Open(dataName, split, DataDir, checkpoint.Model.InputSize);
+        if (Limit is { } limit) data = LabelledSubset.First(data, limit);
+        if (UniformBits is { } bits) model.SetWeightBits(model.WeightLayers.ToDictionary(l => l.Name, _ => bits));
+
+        var result = Evaluator.Run(model, kernels, data, Batch);
+        if (Json)
+        {
+            var buffer = new MemoryStream();
+            using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            {
+                json.WriteStartObject();
+                json.WriteNumber("top1", result.Top1);
+                json.WriteNumber("loss", result.Loss);
+                json.WriteNumber("images", result.Images);
+                json.WriteNumber("seconds", result.Seconds);
+                json.WriteString("model", checkpoint.Model.Name);
+                json.WriteString("dataset", data.Name);
+                json.WriteString("weights", Weights);
+                json.WriteString("device", kernels.Info.Id);
+                if (UniformBits is { } u) json.WriteNumber("weight_bits", u);
+                json.WriteEndObject();
+            }
+            context.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+        }
+        else
+        {
+            string quant = UniformBits is { } u ? $", weights fake-quantized to {u} bits" : "";
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{checkpoint.Model.Name} on {data.Name}{quant}: top-1 {result.Top1 * 100:F2}% ({(long)Math.Round(result.Top1 * result.Images)}/{result.Images}), loss {result.Loss:F4}, {result.Seconds:F1} s"));
+        }
+        return Cli.Ok;
+    }
+}

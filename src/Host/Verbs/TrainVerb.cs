@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Text.Json;
+using CommandLine;
+using Ompq.Host.Data;
+using Ompq.Host.Reports;
+using Ompq.Kernels;
+using Ompq.Runtime;
+using Ompq.Runtime.Device;
+using Ompq.Runtime.Io;
+using Ompq.Runtime.Nn;
+using Ompq.Runtime.Nn.Graph;
+using Ompq.Runtime.Training;
+
+namespace Ompq.Host.Verbs;
+
+[Verb("train", HelpText = "Train a zoo model on a labelled dataset with this engine's kernels; checkpoints every epoch, --resume continues exactly.")]
+public sealed class TrainVerb : IVerb
+{
+    [Option("model", Default = "resnet20", HelpText = "Zoo model: resnet20 (28×28, 1 channel) | resnet18 | resnet50 | mobilenetv2.")]
+    public string Model { get; set; } = "resnet20";
+
+    [Option("data", Required = true, HelpText = "fashion-mnist | mnist | <folder with one subfolder per class>.")]
+    public string Data { get; set; } = "";
+
+    [Option("data-dir", HelpText = "Folder of the IDX files for fashion-mnist / mnist.")]
+    public string? DataDir { get; set; }
+
+    [Option("input-size", HelpText = "Square input side (default: the model's; image folders are resized to it).")]
+    public int? InputSize { get; set; }
+
+    [Option("epochs", Required = true, HelpText = "Epochs to train.")]
+    public int Epochs { get; set; }
+
+    [Option("batch", Default = 128, HelpText = "Images per step.")]
+    public int Batch { get; set; }
+
+    [Option("lr", Default = 0.1f, HelpText = "Peak learning rate.")]
+    public float Lr { get; set; }
+
+    [Option("optimizer", Default = "sgd", HelpText = "sgd | adam | adamw.")]
+    public string Optimizer { get; set; } = "sgd";
+
+    [Option("momentum", Default = 0.9f, HelpText = "SGD momentum (0 = none).")]
+    public float Momentum { get; set; }
+
+    [Option("nesterov", HelpText = "Nesterov momentum (SGD).")]
+    public bool Nesterov { get; set; }
+
+    [Option("wd", Default = 5e-4f, HelpText = "Weight decay (L2 for sgd/adam, decoupled for adamw).")]
+    public float WeightDecay { get; set; }
+
+    [Option("schedule", Default = "cosine", HelpText = "cosine | step | constant.")]
+    public string Schedule { get; set; } = "cosine";
+
+    [Option("warmup", Default = 0, HelpText = "Epochs of linear learning-rate warm-up.")]
+    public int Warmup { get; set; }
+
+    [Option("milestones", HelpText = "Step schedule: comma-separated epochs after which lr is multiplied by --gamma.")]
+    public string? Milestones { get; set; }
+
+    [Option("gamma", Default = 0.1f, HelpText = "Step schedule factor.")]
+    public float Gamma { get; set; }
+
+    [Option("crop-padding", Default = 0, HelpText = "Random crop after zero padding by this many pixels (0 = off).")]
+    public int CropPadding { get; set; }
+
+    [Option("flip", HelpText = "Random horizontal flips.")]
+    public bool Flip { get; set; }
+
+    [Option("seed", Default = 0, HelpText = "Seed of the initial weights, the data order and the augmentation.")]
+    public int Seed { get; set; }
+
+    [Option("limit", HelpText = "Train on the first N training images only.")]
+    public int? Limit { get; set; }
+
+    [Option("test-limit", HelpText = "Evaluate on the first N test images only (default all).")]
+    public int? TestLimit { get; set; }
+
+    [Option("no-test", HelpText = "Skip the test-set evaluation after each epoch.")]
+    public bool NoTest { get; set; }
+
+    [Option("checkpoint-steps", Default = 0, HelpText = "Also checkpoint every N steps (0: at the end of each epoch only).")]
+    public int CheckpointSteps { get; set; }
+
+    [Option("out", Required = true, HelpText = "Checkpoint file (.safetensors), rewritten atomically at least every epoch.")]
+    public string Out { get; set; } = "";
+
+    [Option("resume", HelpText = "Continue the run whose checkpoint is --out (same options); ends bit-identical to an uninterrupted run on cpu.")]
+    public bool Resume { get; set; }
+
+    [Option("device", Default = "cpu", HelpText = "Backend id (see `ompq devices`).")]
+    public string Device { get; set; } = "cpu";
+
+    [Option("threads", Default = 0, HelpText = "CPU backend threads (0 = all cores).")]
+    public int Threads { get; set; }
+
+    [Option("json", HelpText = "Print a JSON summary on stdout instead of the table.")]
+    public bool Json { get; set; }
+
+    [Option("verbose", HelpText = "Show stack traces of errors.")]
+    public bool Verbose { get; set; }
+
+    public int Execute(CliContext context)
+    {
+        var options = BuildOptions();
+        options.Validate();
+        AtomicFile.CheckWritable(Out);
+        TrainingCheckpoint? resumeFrom = null;
+        if (Resume)
+        {
+            if (!File.Exists(Out)) throw new InvalidInputException($"--resume: no checkpoint at '{Out}' to continue; run without --resume to start one");
+            resumeFrom = TrainingCheckpoint.Load(Out);
+            CheckSameRun(resumeFrom, options);
+        }
+        else if (File.Exists(Out))
+        {
+            throw new InvalidInputException($"--out '{Out}' already exists; pass --resume to continue that run, or choose another path");
+        }
+
+        using IKernels kernels = BackendRegistry.Create(Device, Threads);
+        var train = LabelledDataSets.Open(Data, DataSplit.Train, DataDir, InputSize ?? LabelledDataSets.DefaultFolderImageSize);
+        var test = NoTest ? null : LabelledDataSets.Open(Data, DataSplit.Test, DataDir, InputSize ?? LabelledDataSets.DefaultFolderImageSize);
+        var (channels, size, _) = train.ImageShape;
+        using GraphModel model = resumeFrom is not null
+            ? resumeFrom.CreateModel(Out)
+            : ModelZoo.Create(Model, InputSize ?? size, Seed, train.Classes, channels);
+        if (resumeFrom is not null && resumeFrom.Dataset != Data)
+            throw new InvalidInputException($"--resume: checkpoint '{Out}' was trained on --data {resumeFrom.Dataset}, this command gives {Data}");
+        var testSet = test is null ? null : (TestLimit is { } tl ? LabelledSubset.First(test, tl) : test);
+
+        using var trainer = new Trainer(model, kernels, train, options, CropFlipAugmentation.For(options, train.PaddingValues));
+        var state = new TrainingState();
+        if (resumeFrom is not null)
+        {
+            trainer.Restore(resumeFrom);
+            state = resumeFrom.State;
+        }
+        var bar = new TrainingProgressLine(context.Error, context.InteractiveError && !Json);
+        void Checkpoint(TrainingState s) => TrainingCheckpoint.Capture(trainer, Data, s).Save(Out);
+        Func<EvaluationResult>? evaluate = testSet is null ? null : () => Evaluator.Run(model, kernels, testSet);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int reported = state.History.Count;
+        var progress = new InlineProgress<TrainingProgress>(p => bar.Report(p));
+        TrainingState final;
+        try
+        {
+            final = trainer.Run(state, s =>
+            {
+                Checkpoint(s);
+                if (s.Batch == 0 && s.History.Count > reported)
+                {
+                    bar.Clear();
+                    if (!Json) TrainingReport.WriteEpoch(context.Out, s.History[^1], options.Epochs);
+                    reported = s.History.Count;
+                }
+            }, progress, evaluate);
+        }
+        finally
+        {
+            bar.Clear();
+        }
+        var summary = new TrainingReport.Summary(model.Name, train.Name, kernels.Info, options, final, clock.Elapsed.TotalSeconds, Out,
+            ProcessMemory.PeakResidentBytes());
+        if (Json) context.Out.Write(TrainingReport.Json(summary));
+        else TrainingReport.WriteSummary(context.Out, summary);
+        return Cli.Ok;
+    }
+
+    private TrainingOptions BuildOptions() => new()
+    {
+        Epochs = Epochs,
+        BatchSize = Batch,
+        Lr = Lr,
+        Optimizer = Optimizer.ToLowerInvariant() switch
+        {
+            "sgd" => OptimizerKind.Sgd,
+            "adam" => OptimizerKind.Adam,
+            "adamw" => OptimizerKind.AdamW,
+            _ => throw new InvalidInputException($"--optimizer '{Optimizer}' is unknown: expected sgd, adam or adamw"),
+        },
+        Momentum = Momentum,
+        WeightDecay = WeightDecay,
+        Nesterov = Nesterov,
+        Schedule = Schedule.ToLowerInvariant() switch
+        {
+            "cosine" => ScheduleKind.Cosine,
+            "step" => ScheduleKind.Step,
+            "constant" => ScheduleKind.Constant,
+            _ => throw new InvalidInputException($"--schedule '{Schedule}' is unknown: expected cosine, step or constant"),
+        },
+        WarmupEpochs = Warmup,
+        MilestoneEpochs = ParseMilestones(Milestones),
+        Gamma = Gamma,
+        Seed = Seed,
+        Limit = Limit,
+        CropPadding = CropPadding,
+        HorizontalFlip = Flip,
+        CheckpointEverySteps = CheckpointSteps,
+    };
+
+    private static int[] ParseMilestones(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return Array.Empty<int>();
+        return text.Split(',').Select(part => int.TryParse(part.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int e)
+            ? e
+            : throw new InvalidInputException($"--milestones '{text}' is invalid: expected comma-separated epoch numbers like 5,8")).ToArray();
+    }
+
+    /// <summary>A resumed run must be the same run: same model, seed and options, or it could not end bit-identical.</summary>
+    private void CheckSameRun(TrainingCheckpoint checkpoint, TrainingOptions options)
+    {
+        string want = Model.Trim().ToLowerInvariant().Replace("-", "_");
+        if (checkpoint.Model.Name.Replace("-", "_") != want && !(want == "mobilenetv2" && checkpoint.Model.Name == "mobilenet_v2"))
+            throw new InvalidInputException($"--resume: checkpoint '{Out}' holds model '{checkpoint.Model.Name}', this command says '{Model}'");
+        var saved = JsonSerializer.SerializeToElement(checkpoint.Options);
+        var given = JsonSerializer.SerializeToElement(options);
+        foreach (var property in given.EnumerateObject())
+        {
+            string before = saved.TryGetProperty(property.Name, out var v) ? v.GetRawText() : "(absent)";
+            if (before != property.Value.GetRawText())
+                throw new InvalidInputException(
+                    $"--resume: checkpoint '{Out}' was written with {property.Name} = {before}, this command gives {property.Value.GetRawText()}; resume with the same options");
+        }
+    }
+}
