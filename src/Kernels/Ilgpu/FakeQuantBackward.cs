@@ -1,18 +1,20 @@
 using ILGPU;
+using ILGPU.Algorithms;
 using ILGPU.Runtime;
 
 namespace Ompq.Kernels.Ilgpu;
 
 /// <summary>
-/// Straight-through gradients of fake quantization, one thread per element: dy passes where the unrounded grid
-/// position lies inside the clamping range, else 0. Positions are computed by division, as the forward does, so
-/// the pass/block boundary is the same value the forward clamps at. A NaN position passes nothing.
+/// Straight-through gradients of fake quantization, one thread per element: dy passes where the forward's clamp
+/// does not bind, i.e. the rounded grid position lies inside the range (torch's cachemask), else 0. Position by
+/// division and round half to even exactly as the forward, so the mask agrees with what the forward clamped
+/// (a channel's largest weight can land at qmax·(1 + ε) before rounding). A NaN position passes nothing.
 /// </summary>
 internal static class FakeQuantBackwardKernels
 {
     public static void PerTensor(Index1D index, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dx, QuantArgs quant)
     {
-        float position = x[index] / quant.Scale + quant.ZeroPoint;
+        float position = XMath.RoundToEven(x[index] / quant.Scale) + quant.ZeroPoint;
         dx[index] = position >= quant.QMin && position <= quant.QMax ? dy[index] : 0f;
     }
 
@@ -20,7 +22,7 @@ internal static class FakeQuantBackwardKernels
     public static void PerChannel(Index1D index, ArrayView<float> w, ArrayView<float> scales, ArrayView<float> dy, ArrayView<float> dw, ChannelQuantArgs p)
     {
         float scale = scales[index / p.PerChannel];
-        float position = w[index] / scale;
+        float position = XMath.RoundToEven(w[index] / scale);
         bool passes = scale != 0f && position >= p.QMin && position <= p.QMax;
         dw[index] = passes ? dy[index] : 0f;
     }
