@@ -14,6 +14,11 @@ internal static unsafe class Conv2dBackwardData
     public static void Run(in Conv2dShape shape, float* dy, float* w, float* dx, int threads)
     {
         var s = shape;
+        if (StrideOneDataGradient.Applies(s))
+        {
+            StrideOneDataGradient.Run(s, dy, w, dx, threads);
+            return;
+        }
         if (FlippedForwardApplies(s))
         {
             FlippedForward(s, dy, w, dx, threads);
