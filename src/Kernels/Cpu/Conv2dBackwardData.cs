@@ -3,21 +3,57 @@ using System.Runtime.Intrinsics.X86;
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
-/// dx = ∂L/∂x of a convolution (a transposed convolution). Per (image, group): the column gradient
-/// cols[Cg·R·S × P·Q] = W_gᵀ · dY_g by GEMM, then col2im adds each column back onto the input pixel it was read
-/// from, in a fixed order. Work items write disjoint parts of dx, so the result does not depend on the worker count.
+/// dx = ∂L/∂x of a convolution (a transposed convolution). Stride 1 (with padding at most the window's reach) is the
+/// forward convolution of dy with the flipped, channel-swapped weights, which reuses the tuned forward kernels.
+/// Otherwise per (image, group): the column gradient cols[Cg·R·S × P·Q] = W_gᵀ · dY_g by GEMM, then col2im adds each
+/// column back onto the input pixel it was read from, in a fixed order. Either way every output element is one
+/// worker's sum in an order fixed by the shape, so the result does not depend on the worker count.
 /// </summary>
 internal static unsafe class Conv2dBackwardData
 {
     public static void Run(in Conv2dShape shape, float* dy, float* w, float* dx, int threads)
     {
         var s = shape;
+        if (StrideOneDataGradient.Applies(s))
+        {
+            StrideOneDataGradient.Run(s, dy, w, dx, threads);
+            return;
+        }
+        if (FlippedForwardApplies(s))
+        {
+            FlippedForward(s, dy, w, dx, threads);
+            return;
+        }
         int items = s.N * s.Groups;
         bool parallelItems = items >= threads;
         int gemmThreads = parallelItems ? 1 : threads;
         nint dys = (nint)dy, ws = (nint)w, dxs = (nint)dx;
         CpuParallel.For(items, parallelItems ? threads : 1, item =>
             Item(s, item / s.Groups, item % s.Groups, (float*)dys, (float*)ws, (float*)dxs, gemmThreads));
+    }
+
+    private static bool FlippedForwardApplies(in Conv2dShape s)
+        => s.StrideH == 1 && s.StrideW == 1 && s.PadH <= s.DilationH * (s.R - 1) && s.PadW <= s.DilationW * (s.S - 1);
+
+    /// <summary>
+    /// dx = conv2d(dy, W′) with W′[g·Cg + c, k, r, s] = W[g·Kg + k, c, R−1−r, S−1−s] and padding dilation·(R−1) − pad,
+    /// which gives back H×W outputs at stride 1.
+    /// </summary>
+    private static void FlippedForward(in Conv2dShape s, float* dy, float* w, float* dx, int threads)
+    {
+        int cg = s.CPerGroup, kg = s.KPerGroup, window = s.R * s.S;
+        float* flipped = ThreadScratch.Get(ThreadScratch.TransformedOperand, s.WeightSize);
+        for (int g = 0; g < s.Groups; g++)
+            for (int k = 0; k < kg; k++)
+                for (int c = 0; c < cg; c++)
+                {
+                    float* src = w + ((long)(g * kg + k) * cg + c) * window;
+                    float* dst = flipped + ((long)(g * cg + c) * kg + k) * window;
+                    for (int t = 0; t < window; t++) dst[t] = src[window - 1 - t];
+                }
+        var transposed = new Conv2dShape(s.N, s.K, s.P, s.Q, s.C, s.R, s.S, 1, 1,
+            s.DilationH * (s.R - 1) - s.PadH, s.DilationW * (s.S - 1) - s.PadW, s.DilationH, s.DilationW, s.Groups);
+        Conv2d.Forward(transposed, dy, flipped, null, dx, default, threads);
     }
 
     private static void Item(in Conv2dShape s, int image, int group, float* dy, float* w, float* dx, int threads)

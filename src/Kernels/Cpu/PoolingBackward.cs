@@ -12,17 +12,16 @@ internal static unsafe class PoolingBackward
     public static void Max(Pool2dShape s, float* x, float* dy, float* dx, int threads)
     {
         nint xs = (nint)x, dys = (nint)dy, dxs = (nint)dx;
+        long inputPlane = (long)s.H * s.W, outputPlane = (long)s.P * s.Q;
         ForEachPlane(s, threads, plane =>
-        {
-            long input = plane * s.H * s.W;
-            MaxPlane(s, (float*)xs + input, (float*)dys + plane * s.P * s.Q, (float*)dxs + input);
-        });
+            MaxPlane(s, (float*)xs + plane * inputPlane, (float*)dys + plane * outputPlane, (float*)dxs + plane * inputPlane));
     }
 
     public static void Average(Pool2dShape s, float* dy, float* dx, int threads)
     {
         nint dys = (nint)dy, dxs = (nint)dx;
-        ForEachPlane(s, threads, plane => AveragePlane(s, (float*)dys + plane * s.P * s.Q, (float*)dxs + plane * s.H * s.W));
+        long inputPlane = (long)s.H * s.W, outputPlane = (long)s.P * s.Q;
+        ForEachPlane(s, threads, plane => AveragePlane(s, (float*)dys + plane * outputPlane, (float*)dxs + plane * inputPlane));
     }
 
     public static void GlobalAverage(ChannelShape s, float* dy, float* dx, int threads)
@@ -59,12 +58,13 @@ internal static unsafe class PoolingBackward
     /// </summary>
     private static void MaxPlane(in Pool2dShape s, float* x, float* dy, float* dx)
     {
-        int width = s.W;
+        // P and Q are computed properties (a division per access): read once.
+        int width = s.W, p = s.P, q = s.Q;
         new Span<float>(dx, s.H * width).Clear();
-        for (int oh = 0; oh < s.P; oh++)
+        for (int oh = 0; oh < p; oh++)
         {
             int h0 = oh * s.StrideH - s.PadH, hStart = Math.Max(h0, 0), hEnd = Math.Min(h0 + s.R, s.H);
-            for (int ow = 0; ow < s.Q; ow++)
+            for (int ow = 0; ow < q; ow++)
             {
                 int w0 = ow * s.StrideW - s.PadW, wStart = Math.Max(w0, 0), wEnd = Math.Min(w0 + s.S, width);
                 int best = hStart * width + wStart;
@@ -79,7 +79,7 @@ internal static unsafe class PoolingBackward
                             best = h * width + w;
                         }
                     }
-                dx[best] += dy[oh * s.Q + ow];
+                dx[best] += dy[oh * q + ow];
             }
         }
     }
@@ -87,17 +87,18 @@ internal static unsafe class PoolingBackward
     /// <summary>Each dy, divided by the forward's divisor, is added to every in-image cell of its window.</summary>
     private static void AveragePlane(in Pool2dShape s, float* dy, float* dx)
     {
-        int width = s.W;
+        // P and Q are computed properties (a division per access): read once.
+        int width = s.W, p = s.P, q = s.Q;
         new Span<float>(dx, s.H * width).Clear();
-        for (int oh = 0; oh < s.P; oh++)
+        for (int oh = 0; oh < p; oh++)
         {
             int h0 = oh * s.StrideH - s.PadH, hStart = Math.Max(h0, 0), hEnd = Math.Min(h0 + s.R, s.H);
-            for (int ow = 0; ow < s.Q; ow++)
+            for (int ow = 0; ow < q; ow++)
             {
                 int w0 = ow * s.StrideW - s.PadW, wStart = Math.Max(w0, 0), wEnd = Math.Min(w0 + s.S, width);
                 // Floor-mode windows never pass the padded edge, so with padding counted the divisor is R·S.
                 int divisor = s.CountIncludePad ? s.R * s.S : (hEnd - hStart) * (wEnd - wStart);
-                float delta = dy[oh * s.Q + ow] / divisor;
+                float delta = dy[oh * q + ow] / divisor;
                 for (int h = hStart; h < hEnd; h++)
                     for (int w = wStart; w < wEnd; w++)
                         dx[h * width + w] += delta;

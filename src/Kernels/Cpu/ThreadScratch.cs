@@ -9,10 +9,16 @@ namespace Ompq.Kernels.Cpu;
 /// </summary>
 internal static unsafe class ThreadScratch
 {
-    public const int Slots = 4;
+    public const int Slots = 5;
 
     /// <summary>Slot for an operand packed once by the op's calling thread and shared by its workers (conv weights).</summary>
     public const int SharedOperand = 3;
+
+    /// <summary>
+    /// Slot for a training op's own operand held by the calling thread while workers run (flipped conv weights passed
+    /// to a forward kernel, per-chunk partial sums); no forward kernel uses it.
+    /// </summary>
+    public const int TransformedOperand = 4;
 
     [ThreadStatic] private static nint[]? blocks;
     [ThreadStatic] private static long[]? capacities;

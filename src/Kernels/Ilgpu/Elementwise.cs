@@ -3,7 +3,7 @@ using ILGPU.Runtime;
 
 namespace Ompq.Kernels.Ilgpu;
 
-/// <summary>One-thread-per-element kernels: fill, activation, residual add with activation.</summary>
+/// <summary>One-thread-per-element kernels: fill, activation and its gradient, residual add with activation, axpy.</summary>
 internal static class ElementwiseKernels
 {
     public static void Fill(Index1D index, ArrayView<float> y, float value) => y[index] = value;
@@ -13,6 +13,16 @@ internal static class ElementwiseKernels
 
     public static void Add(Index1D index, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, int activation)
         => y[index] = EpilogueArgs.Activate(activation, a[index] + b[index]);
+
+    /// <summary>Passes dy where the output lies strictly inside the linear range (a NaN output passes nothing).</summary>
+    public static void ActivateBackward(Index1D index, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int activation)
+    {
+        float output = y[index];
+        bool passes = activation == 0 || (output > 0f && (activation != 2 || output < 6f));
+        dx[index] = passes ? dy[index] : 0f;
+    }
+
+    public static void Axpy(Index1D index, float alpha, ArrayView<float> x, ArrayView<float> y) => y[index] = alpha * x[index] + y[index];
 }
 
 internal sealed class ElementwiseLauncher
@@ -21,6 +31,8 @@ internal sealed class ElementwiseLauncher
     private readonly Action<Index1D, ArrayView<float>, float> _fill;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _activate;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _add;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _activateBackward;
+    private readonly Action<Index1D, float, ArrayView<float>, ArrayView<float>> _axpy;
 
     public ElementwiseLauncher(IlgpuKernels owner)
     {
@@ -29,6 +41,8 @@ internal sealed class ElementwiseLauncher
         _fill = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float>(ElementwiseKernels.Fill);
         _activate = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.Activate);
         _add = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.Add);
+        _activateBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ActivateBackward);
+        _axpy = accelerator.LoadAutoGroupedStreamKernel<Index1D, float, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.Axpy);
     }
 
     public void Fill(BufferSlice destination, float value)
@@ -57,6 +71,26 @@ internal sealed class ElementwiseLauncher
         y.Require(length, "y");
         if (length == 0) return;
         _add((int)length, _owner.View(a, "a"), _owner.View(b, "b"), _owner.View(y, "y"), (int)activation);
+    }
+
+    public void ActivateBackward(Activation activation, BufferSlice y, BufferSlice dy, BufferSlice dx, long length)
+    {
+        EpilogueArgs.CheckActivation(activation);
+        CheckLength(length);
+        y.Require(length, "y");
+        dy.Require(length, "dy");
+        dx.Require(length, "dx");
+        if (length == 0) return;
+        _activateBackward((int)length, _owner.View(y, "y"), _owner.View(dy, "dy"), _owner.View(dx, "dx"), (int)activation);
+    }
+
+    public void Axpy(float alpha, BufferSlice x, BufferSlice y, long length)
+    {
+        CheckLength(length);
+        x.Require(length, "x");
+        y.Require(length, "y");
+        if (length == 0) return;
+        _axpy((int)length, alpha, _owner.View(x, "x"), _owner.View(y, "y"));
     }
 
     internal static void CheckLength(long length)

@@ -25,6 +25,26 @@ internal static class GroupReduce
         return total;
     }
 
+    /// <summary>Two sums in one tree (two shared arrays): half the barriers of two separate reductions.</summary>
+    public static void SumPair(ArrayView<float> sharedA, ArrayView<float> sharedB, int thread, ref float a, ref float b)
+    {
+        sharedA[thread] = a;
+        sharedB[thread] = b;
+        Group.Barrier();
+        for (int half = Threads / 2; half > 0; half >>= 1)
+        {
+            if (thread < half)
+            {
+                sharedA[thread] += sharedA[thread + half];
+                sharedB[thread] += sharedB[thread + half];
+            }
+            Group.Barrier();
+        }
+        a = sharedA[0];
+        b = sharedB[0];
+        Group.Barrier();
+    }
+
     public static float Max(ArrayView<float> shared, int thread, float value)
     {
         shared[thread] = value;

@@ -52,6 +52,13 @@ public sealed partial class IlgpuKernels : IKernels
         _minMax = new(() => new MinMaxLauncher(this));
         _gram = new(() => new GramLauncher(this));
         _orthogonality = new(() => new OrthogonalityLauncher(this, _gram.Value));
+        _convBackward = new(() => new Conv2dBackwardLauncher(this));
+        _channelSum = new(() => new ChannelSumLauncher(this));
+        _batchNormTraining = new(() => new BatchNormTrainingLauncher(this));
+        _poolingBackward = new(() => new PoolingBackwardLauncher(this));
+        _softmaxCrossEntropy = new(() => new SoftmaxCrossEntropyLauncher(this));
+        _fakeQuantBackward = new(() => new FakeQuantBackwardLauncher(this));
+        _optimizerSteps = new(() => new OptimizerStepLauncher(this));
     }
 
     public IlgpuDeviceKind Kind { get; }

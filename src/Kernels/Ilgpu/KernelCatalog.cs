@@ -34,6 +34,21 @@ internal static class KernelCatalog
         Grouped(typeof(GramKernels), nameof(GramKernels.Partials)),
         Indexed(typeof(GramKernels), nameof(GramKernels.SumSplitsAndMirror)),
         Grouped(typeof(OrthogonalityKernels), nameof(OrthogonalityKernels.Center)),
+        Indexed(typeof(Conv2dBackwardKernels), nameof(Conv2dBackwardKernels.Data)),
+        Indexed(typeof(Conv2dBackwardKernels), nameof(Conv2dBackwardKernels.Weight)),
+        Grouped(typeof(ChannelSumKernels), nameof(ChannelSumKernels.Sum)),
+        Grouped(typeof(BatchNormTrainingKernels), nameof(BatchNormTrainingKernels.Forward)),
+        Grouped(typeof(BatchNormTrainingKernels), nameof(BatchNormTrainingKernels.Backward)),
+        Indexed(typeof(ElementwiseKernels), nameof(ElementwiseKernels.ActivateBackward)),
+        Indexed(typeof(ElementwiseKernels), nameof(ElementwiseKernels.Axpy)),
+        Indexed(typeof(PoolingBackwardKernels), nameof(PoolingBackwardKernels.Max)),
+        Indexed(typeof(PoolingBackwardKernels), nameof(PoolingBackwardKernels.Average)),
+        Indexed(typeof(PoolingBackwardKernels), nameof(PoolingBackwardKernels.GlobalAverage)),
+        Indexed(typeof(SoftmaxCrossEntropyKernels), nameof(SoftmaxCrossEntropyKernels.Rows)),
+        Indexed(typeof(FakeQuantBackwardKernels), nameof(FakeQuantBackwardKernels.PerTensor)),
+        Indexed(typeof(FakeQuantBackwardKernels), nameof(FakeQuantBackwardKernels.PerChannel)),
+        Indexed(typeof(OptimizerStepKernels), nameof(OptimizerStepKernels.Sgd)),
+        Indexed(typeof(OptimizerStepKernels), nameof(OptimizerStepKernels.Adam)),
     ];
 
     private static KernelEntry Grouped(Type type, string name) => new($"{type.Name}.{name}", Find(type, name), true);

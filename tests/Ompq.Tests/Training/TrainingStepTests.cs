@@ -11,15 +11,17 @@ namespace Ompq.Tests.Training;
 /// One whole training step of the zoo models (forward with batch statistics, softmax cross-entropy, backward) against
 /// TorchSharp autograd on the same weights and batch: logits, loss, every parameter gradient and every running
 /// statistic. Tolerance: each tensor's error norm within 2e-3 of its reference norm (fp32 through ~20 layers
-/// of batch-norm, whose backward subtracts nearly equal sums), logits within 1e-4 relative.
+/// of batch-norm, whose backward subtracts nearly equal sums), logits within 1e-4.
 /// </summary>
 public sealed class TrainingStepTests
 {
     public static IEnumerable<object[]> Models => new[]
     {
         new object[] { "resnet20", 12, 4 },
-        new object[] { "resnet18", 32, 3 },
-        new object[] { "mobilenet_v2", 32, 2 },
+        // 64² keeps the last stage at 2×2, so its batch statistics average 8 values: at 1×1 with two images a
+        // batch-norm divides by the gap between two nearly equal numbers and amplifies fp32 rounding without bound.
+        new object[] { "resnet18", 64, 2 },
+        new object[] { "mobilenet_v2", 64, 2 },
     };
 
     [Theory]
@@ -57,7 +59,7 @@ public sealed class TrainingStepTests
         executor.Backward(gradient.Reshape(logits.Shape));
         kernels.Synchronize();
 
-        Reference.Close.Assert(expectedLogits, actualLogits, 1e-4f, 1e-5f, $"{name} logits");
+        AssertNormClose(expectedLogits, actualLogits, 1e-4, $"{name} logits");
         Assert.Equal(expectedLoss, lossValues.Average(), 4);
         int checkedGradients = 0;
         foreach (var p in executor.Parameters.All)

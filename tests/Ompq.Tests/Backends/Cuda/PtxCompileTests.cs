@@ -45,6 +45,9 @@ public sealed class PtxCompileTests
     [InlineData("PoolingKernels.GlobalAverage")]
     [InlineData("FakeQuantKernels.ChannelScales")]
     [InlineData("OrthogonalityKernels.Center")]
+    [InlineData("ChannelSumKernels.Sum")]
+    [InlineData("BatchNormTrainingKernels.Forward")]
+    [InlineData("BatchNormTrainingKernels.Backward")]
     public void ReductionsUseGroupSharedMemory(string kernel)
     {
         string code = Ptx.Value.Single(p => p.Kernel == kernel).Code;
