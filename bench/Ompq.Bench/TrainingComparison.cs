@@ -43,10 +43,17 @@ public static class TrainingComparison
 
         var oursSeconds = new List<double>();
         var torchSeconds = new List<double>();
+        // libtorch on one thread as well: on a loaded machine its 2-thread OpenMP regions can stall at barriers while
+        // a worker waits for a core, and the one-thread figure shows how much of its time that is.
+        var torchSingleSeconds = new List<double>();
         for (int r = 0; r < rounds; r++)
         {
             oursSeconds.Add(Time(ours.Run));
             torchSeconds.Add(Time(libtorch.Run));
+            if (threads == 1) continue;
+            TorchSharp.torch.set_num_threads(1);
+            torchSingleSeconds.Add(Time(libtorch.Run));
+            TorchSharp.torch.set_num_threads(threads);
         }
         double oursMedian = Median(oursSeconds), torchMedian = Median(torchSeconds);
         // Other jobs depress a peak measured once; the best of two measurements is closer to what the cores can do.
@@ -58,10 +65,15 @@ public static class TrainingComparison
         sb.AppendLine(FormattableString.Invariant(
             $"{TrainingWorkload.Description}, {threads} threads; {rounds} interleaved rounds, medians; step = {stepFlops / 1e9:F2} GFLOP (forward {forwardFlops / 1e9:F2}); fp32 FMA peak {peakGflops:F0} GFLOP/s"));
         sb.AppendLine();
-        sb.AppendLine("| side | step ms (median) | min–max ms | images/s | ours/libtorch | GFLOP/s | % of peak | peak RSS MiB |");
+        sb.AppendLine("| side | step ms (median) | min–max ms | images/s | ours ÷ this (images/s) | GFLOP/s | % of peak | peak RSS MiB |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
-        sb.AppendLine(Row("ours (cpu backend)", oursSeconds, oursImages, oursImages / torchImages, stepFlops, peakGflops, oursRss));
-        sb.AppendLine(Row("libtorch (TorchSharp)", torchSeconds, torchImages, 1.0, stepFlops, peakGflops, torchRss));
+        sb.AppendLine(Row($"ours (cpu backend), {threads} threads", oursSeconds, oursImages, 1.0, stepFlops, peakGflops, oursRss));
+        sb.AppendLine(Row($"libtorch (TorchSharp), {threads} threads", torchSeconds, torchImages, oursImages / torchImages, stepFlops, peakGflops, torchRss));
+        if (torchSingleSeconds.Count > 0)
+        {
+            double singleImages = TrainingWorkload.Batch / Median(torchSingleSeconds);
+            sb.AppendLine(Row("libtorch (TorchSharp), 1 thread", torchSingleSeconds, singleImages, oursImages / singleImages, stepFlops, peakGflops, null));
+        }
         return sb.ToString();
     }
 
@@ -111,7 +123,7 @@ public static class TrainingComparison
     private static string Row(string side, List<double> seconds, double imagesPerSecond, double ratio, double flops, double peak, long? rss)
     {
         double median = Median(seconds);
-        string memory = rss is { } b ? (b / 1048576.0).ToString("F0", CultureInfo.InvariantCulture) : "n/a";
+        string memory = rss is { } b ? (b / 1048576.0).ToString("F0", CultureInfo.InvariantCulture) : "–";
         return FormattableString.Invariant(
             $"| {side} | {median * 1e3:F1} | {seconds.Min() * 1e3:F1}–{seconds.Max() * 1e3:F1} | {imagesPerSecond:F0} | {ratio:F2} | {flops / median / 1e9:F1} | {100 * flops / median / 1e9 / peak:F0} | {memory} |");
     }
