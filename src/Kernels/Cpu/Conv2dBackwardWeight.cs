@@ -1,7 +1,7 @@
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
-/// dw = ∂L/∂w of a convolution. Stride 1 goes to <see cref="StrideOneWeightGradient"/>. Otherwise per group one GEMM dWᵀ[Cg·R·S × Kg] = cols(x)[Cg·R·S × N·P·Q] · dYᵀ[N·P·Q × Kg]
+/// dw = ∂L/∂w of a convolution. Stride 1 goes to <see cref="DirectWeightGradient"/>. Otherwise per group one GEMM dWᵀ[Cg·R·S × Kg] = cols(x)[Cg·R·S × N·P·Q] · dYᵀ[N·P·Q × Kg]
 /// whose reduction runs over every image and pixel (<see cref="InputColumnsA"/>, <see cref="OutputGradientB"/>),
 /// then a transpose into dw. The GEMM splits work by output tiles and sums each tile in a K order fixed by the
 /// shape, so the result does not depend on the worker count.
@@ -14,9 +14,9 @@ internal static unsafe class Conv2dBackwardWeight
     public static void Run(in Conv2dShape shape, float* x, float* dy, float* dw, int threads)
     {
         var s = shape;
-        if (StrideOneWeightGradient.Applies(s))
+        if (DirectWeightGradient.Applies(s))
         {
-            StrideOneWeightGradient.Run(s, x, dy, dw, threads);
+            DirectWeightGradient.Run(s, x, dy, dw, threads);
             return;
         }
         int cg = s.CPerGroup, kg = s.KPerGroup, taps = cg * s.R * s.S, pixels = s.P * s.Q;

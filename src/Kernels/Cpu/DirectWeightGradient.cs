@@ -5,21 +5,25 @@ using System.Runtime.Intrinsics.X86;
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
-/// dw of a stride-1 convolution as direct dot products over pixels, without im2col. Each image is copied once into
-/// zero-padded planes of row pitch Wp = W + 2·pw: the input (Hp×Wp) and dy (P rows of Wp, zero past column Q). Then
-/// dw[k, c, r, s] = Σ_j dyPad[k, j] · xPad[c, j + r·dh·Wp + s·dw] over j in [0, P·Wp): every tap is the same vector
-/// loop over a shifted input, and the zero columns of dyPad cancel the products that wrap into the next row.
-/// With few output channels the GEMM route would spend as long transposing columns into panels as multiplying.
-/// A 4 (k) × 3 (s) tile of vector accumulators reuses each dy load three times and each input load four times.
-/// Determinism: images are cut into chunks whose size comes from the shape; each tile sums a chunk's images in
-/// order in vector registers, reduced to a scalar in a fixed lane order; the chunks' partials are added in chunk order.
+/// dw of a convolution as direct dot products over output pixels, without im2col: with few output channels the GEMM
+/// route spends as long transposing columns into panels as multiplying. Stride 1 only: each image is copied once
+/// into zero-padded planes of row pitch Wp = W + 2·pw, the input (Hp×Wp) and dy (P rows of Wp, zero past column Q).
+/// Then dw[k, c, r, s] = Σ_j dyPad[k, j] · xPad[c, j + r·dh·Wp + s·dw] over j in [0, P·Wp): every tap is the same
+/// vector loop over a shifted input, and the zero columns of dyPad cancel the products that wrap into the next row.
+/// (Stride 2 split into phases measured no faster than the GEMM route, so strided shapes stay there.)
+/// A tile of 4 output channels × 3 taps reuses each dy load three times and each input load four times.
+/// Determinism: images are cut into chunks whose size comes from the shape; each tile sums a chunk's images in order
+/// in vector registers, reduced to a scalar in a fixed lane order; the chunks' partials are added in chunk order.
 /// </summary>
-internal static unsafe class StrideOneWeightGradient
+internal static unsafe class DirectWeightGradient
 {
-    private const int KBlock = 4, SBlock = 3;
+    private const int KBlock = 4, TBlock = 3;
 
     /// <summary>Padded images per chunk are chosen to fill about this many floats, so a chunk's planes stay in L2.</summary>
     private const long ChunkFloats = 64 * 1024;
+
+    /// <summary>Partial sums of all chunks are kept below about this many floats; big weights get fewer, larger chunks.</summary>
+    private const long PartialFloats = 1 << 22;
 
     public static bool Applies(in Conv2dShape s) => s.StrideH == 1 && s.StrideW == 1;
 
@@ -29,8 +33,18 @@ internal static unsafe class StrideOneWeightGradient
         var layout = new Layout(s);
         long weights = s.WeightSize;
         int imagesPerChunk = (int)Math.Clamp(ChunkFloats / layout.ImageSize, 1, s.N);
+        long maxChunks = Math.Max(1, PartialFloats / weights);
+        imagesPerChunk = (int)Math.Max(imagesPerChunk, (s.N + maxChunks - 1) / maxChunks);
         int chunks = (s.N + imagesPerChunk - 1) / imagesPerChunk;
         float* partials = ThreadScratch.Get(ThreadScratch.TransformedOperand, chunks * weights);
+        // Every (c, r, s) of a group, in dw's order: where its shifted input starts, from the group's first plane.
+        // Tiles take three consecutive entries, so 1×1 kernels block over channels.
+        int window = s.R * s.S;
+        var sources = new long[s.CPerGroup * window];
+        for (int c = 0; c < s.CPerGroup; c++)
+            for (int r = 0; r < s.R; r++)
+                for (int t = 0; t < s.S; t++)
+                    sources[c * window + r * s.S + t] = c * layout.PlaneSize + layout.TapOffset(r * s.DilationH, t * s.DilationW);
         nint xs = (nint)x, dys = (nint)dy, ps = (nint)partials;
         CpuParallel.For(chunks, threads, chunk =>
         {
@@ -39,7 +53,7 @@ internal static unsafe class StrideOneWeightGradient
             for (int i = 0; i < images; i++)
                 layout.Fill((float*)xs + (long)(first + i) * s.C * s.H * s.W, (float*)dys + (long)(first + i) * s.K * s.P * s.Q,
                     padded + i * layout.ImageSize);
-            Chunk(s, layout, padded, images, (float*)ps + chunk * weights);
+            fixed (long* tapSources = sources) Chunk(s, layout, padded, images, tapSources, (float*)ps + chunk * weights);
         });
         for (long i = 0; i < weights; i++)
         {
@@ -50,12 +64,13 @@ internal static unsafe class StrideOneWeightGradient
     }
 
     /// <summary>partial[k, c, r, s] = the chunk's sum over its images (in order) and pixels.</summary>
-    private static void Chunk(in Conv2dShape s, in Layout layout, float* padded, int images, float* partial)
+    private static void Chunk(in Conv2dShape s, in Layout layout, float* padded, int images, long* sources, float* partial)
     {
-        int cg = s.CPerGroup, kg = s.KPerGroup, window = s.R * s.S;
+        int cg = s.CPerGroup, kg = s.KPerGroup, window = s.R * s.S, taps = cg * window;
         float* dyPad = padded + layout.InputSize;
-        int* offsets = stackalloc int[SBlock];
         for (int g = 0; g < s.Groups; g++)
+        {
+            float* planes = padded + (long)g * cg * layout.PlaneSize;
             for (int k0 = 0; k0 < kg; k0 += KBlock)
             {
                 int rows = Math.Min(KBlock, kg - k0);
@@ -64,33 +79,25 @@ internal static unsafe class StrideOneWeightGradient
                 float* d1 = d0 + (long)Math.Min(1, rows - 1) * layout.Length;
                 float* d2 = d0 + (long)Math.Min(2, rows - 1) * layout.Length;
                 float* d3 = d0 + (long)Math.Min(3, rows - 1) * layout.Length;
-                for (int c = 0; c < cg; c++)
+                float* row = partial + (long)(g * kg + k0) * taps;
+                for (int t0 = 0; t0 < taps; t0 += TBlock)
                 {
-                    float* plane = padded + (long)(g * cg + c) * layout.PlaneSize;
-                    for (int r = 0; r < s.R; r++)
-                    {
-                        float* origin = plane + r * s.DilationH * layout.Pitch;
-                        for (int s0 = 0; s0 < s.S; s0 += SBlock)
-                        {
-                            int taps = Math.Min(SBlock, s.S - s0);
-                            for (int t = 0; t < SBlock; t++) offsets[t] = (s0 + Math.Min(t, taps - 1)) * s.DilationW;
-                            // dw[k, c, r, s] lives at ((g·kg + k)·cg + c)·window + r·S + s.
-                            float* target = partial + ((long)(g * kg + k0) * cg + c) * window + r * s.S + s0;
-                            Tile(d0, d1, d2, d3, origin + offsets[0], origin + offsets[1], origin + offsets[2],
-                                layout.Length, images, layout.ImageSize, target, (long)cg * window, rows, taps);
-                        }
-                    }
+                    int count = Math.Min(TBlock, taps - t0);
+                    int t1 = t0 + Math.Min(1, count - 1), t2 = t0 + Math.Min(2, count - 1);
+                    Tile(d0, d1, d2, d3, planes + sources[t0], planes + sources[t1], planes + sources[t2],
+                        layout.Length, images, layout.ImageSize, row + t0, row + t1, row + t2, taps, rows, count);
                 }
             }
+        }
     }
 
     /// <summary>
-    /// target[k·kStride + t] = Σ over images, then j, of d_k[j] · x_t[j] for k &lt; rows, t &lt; taps; each image's
+    /// target_t[k·kStride] = Σ over images, then j, of d_k[j] · x_t[j] for k &lt; rows, t &lt; taps; each image's
     /// operands lie <paramref name="imageStride"/> floats after the previous one's, <paramref name="length"/> is a multiple of 8.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile(float* d0, float* d1, float* d2, float* d3, float* x0, float* x1, float* x2, int length,
-        int images, long imageStride, float* target, long kStride, int rows, int taps)
+        int images, long imageStride, float* target0, float* target1, float* target2, long kStride, int rows, int taps)
     {
         Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
         Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
@@ -126,18 +133,14 @@ internal static unsafe class StrideOneWeightGradient
             x1 += imageStride;
             x2 += imageStride;
         }
-        Store(target, taps, a00, a01, a02);
-        if (rows > 1) Store(target + kStride, taps, a10, a11, a12);
-        if (rows > 2) Store(target + 2 * kStride, taps, a20, a21, a22);
-        if (rows > 3) Store(target + 3 * kStride, taps, a30, a31, a32);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* target, int taps, Vector256<float> t0, Vector256<float> t1, Vector256<float> t2)
-    {
-        target[0] = LaneSum(t0);
-        if (taps > 1) target[1] = LaneSum(t1);
-        if (taps > 2) target[2] = LaneSum(t2);
+        for (int k = 0; k < rows; k++)
+        {
+            var (t0, t1, t2) = k switch { 0 => (a00, a01, a02), 1 => (a10, a11, a12), 2 => (a20, a21, a22), _ => (a30, a31, a32) };
+            long at = k * kStride;
+            target0[at] = LaneSum(t0);
+            if (taps > 1) target1[at] = LaneSum(t1);
+            if (taps > 2) target2[at] = LaneSum(t2);
+        }
     }
 
     private static float LaneSum(Vector256<float> v)
@@ -172,6 +175,9 @@ internal static unsafe class StrideOneWeightGradient
         public int PlaneSize { get; }
         public long InputSize => (long)c * PlaneSize;
         public long ImageSize => InputSize + (long)k * Length;
+
+        /// <summary>Offset (within a channel's plane) of the input that tap offsets (dh, dw) read for output 0.</summary>
+        public long TapOffset(int dh, int dw) => (long)dh * Pitch + dw;
 
         public void Fill(float* x, float* dy, float* padded)
         {
