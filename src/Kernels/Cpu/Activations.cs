@@ -7,13 +7,17 @@ namespace Ompq.Kernels.Cpu;
 /// <summary>Vector and scalar forms of the activations and their gradients, shared by every kernel that fuses one.</summary>
 internal static class Activations
 {
+    /// <summary>
+    /// NaN propagates, as in torch.relu: maxps/minps return their second operand when either is NaN, so x goes
+    /// second (a NaN that vanished here would hide a diverged training run behind a finite loss).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Apply(Activation activation, Vector256<float> x) => activation switch
     {
-        Activation.Relu => Avx.Max(x, Vector256<float>.Zero),
+        Activation.Relu => Avx.Max(Vector256<float>.Zero, x),
         // A constant, not a static field: a static's lazy-init helper call inside a hot loop makes the JIT
         // spill every live vector register around it.
-        Activation.Relu6 => Avx.Min(Avx.Max(x, Vector256<float>.Zero), Vector256.Create(6f)),
+        Activation.Relu6 => Avx.Min(Vector256.Create(6f), Avx.Max(Vector256<float>.Zero, x)),
         _ => x,
     };
 

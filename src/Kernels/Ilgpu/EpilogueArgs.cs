@@ -38,10 +38,11 @@ internal readonly struct EpilogueArgs
         return epilogue.Quantize != 0 ? QuantArgs.FakeQuant(epilogue.Quant, activated) : activated;
     }
 
+    /// <summary>Comparisons rather than fmaxf/fminf, which return the non-NaN operand: NaN propagates as in torch.relu.</summary>
     public static float Activate(int activation, float value)
     {
-        if (activation == 1) return XMath.Max(value, 0f);
-        if (activation == 2) return XMath.Min(XMath.Max(value, 0f), 6f);
+        if (activation == 1) return value <= 0f ? 0f : value;
+        if (activation == 2) return value <= 0f ? 0f : value >= 6f ? 6f : value;
         return value;
     }
 }

@@ -50,7 +50,7 @@ public sealed class TrainCommandTests
         SkipUnlessFashionMnist();
         string dir = CliRunner.TempDir();
         string path = Path.Combine(dir, "model.safetensors");
-        var train = CliRunner.Run(["train", "--model", "resnet20", "--data", "fashion-mnist", "--epochs", "1", "--limit", "512", "--batch", "64",
+        var train = CliRunner.Run(["train", "--model", "resnet20", "--data", "fashion-mnist", "--epochs", "1", "--limit", "1024", "--batch", "32",
             "--test-limit", "300", "--out", path, "--json"]);
         Assert.True(train.ExitCode == 0, train.Error);
         double trainedTop1 = JsonDocument.Parse(train.Out).RootElement.GetProperty("top1").GetDouble();
@@ -60,7 +60,7 @@ public sealed class TrainCommandTests
         var json = JsonDocument.Parse(eval.Out).RootElement;
         Assert.Equal(300, json.GetProperty("images").GetInt32());
         Assert.Equal(trainedTop1, json.GetProperty("top1").GetDouble());
-        Assert.True(json.GetProperty("top1").GetDouble() > 0.3, $"one short epoch should beat chance (10 %), got {json.GetProperty("top1")}");
+        Assert.True(json.GetProperty("top1").GetDouble() > 0.4, $"32 steps should beat chance (10 %) by far, got {json.GetProperty("top1")}");
         Assert.True(double.IsFinite(json.GetProperty("loss").GetDouble()));
         var quantized = CliRunner.Run(["eval", "--weights", path, "--limit", "300", "--uniform-bits", "4", "--json"]);
         Assert.True(quantized.ExitCode == 0, quantized.Error);
@@ -120,7 +120,7 @@ public sealed class TrainCommandTests
     {
         SkipUnlessFashionMnist();
         string path = Path.Combine(CliRunner.TempDir(), "nan.safetensors");
-        var r = CliRunner.Run(["train", "--data", "fashion-mnist", "--epochs", "1", "--limit", "640", "--batch", "32", "--lr", "1e30",
+        var r = CliRunner.Run(["train", "--data", "fashion-mnist", "--epochs", "1", "--limit", "640", "--batch", "32", "--lr", "1e38",
             "--wd", "0", "--no-test", "--out", path]);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("training diverged", r.Error);

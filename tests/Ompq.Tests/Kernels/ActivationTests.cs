@@ -28,4 +28,19 @@ public abstract class ActivationTests<TFixture>(TFixture fixture) : KernelTestBa
         using var scope = torch.NewDisposeScope();
         Close.Exact(Values(TorchActivation.Apply(activation, From(x, length))), actual, $"{activation} length={length} inPlace={inPlace}");
     }
+
+    /// <summary>NaN stays NaN through relu and relu6 (torch's rule), in the vector body and the scalar tail alike.</summary>
+    [SkippableFact]
+    public void NaNPropagates()
+    {
+        var x = Enumerable.Range(0, 19).Select(i => i % 3 == 0 ? float.NaN : i - 9f).ToArray();
+        foreach (var activation in new[] { Activation.Relu, Activation.Relu6 })
+        {
+            using var dx = Upload(x);
+            Backend.Activate(activation, dx, dx, x.Length);
+            var actual = Download(dx);
+            for (int i = 0; i < x.Length; i++)
+                Assert.True(float.IsNaN(x[i]) == float.IsNaN(actual[i]), $"{activation}: element {i} ({x[i]}) gave {actual[i]}");
+        }
+    }
 }

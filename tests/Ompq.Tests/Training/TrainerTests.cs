@@ -65,6 +65,28 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void NonFiniteLossStopsBeforeUpdatingAndNamesTheStep()
+    {
+        using var kernels = new CpuKernels();
+        using var model = NewModel();
+        var poisoned = new PoisonedImages(Data(), poisonFrom: 16);
+        using var trainer = new Trainer(model, kernels, poisoned, Options with { Epochs = 1, Seed = 0 });
+        var order = BatchOrder.Permutation(0, 0, 44);
+        int bad = Enumerable.Range(0, 6).First(b => order.Skip(b * 8).Take(8).Any(i => i >= 16));
+        var before = FlattenTrainable(model);
+        var checkpoints = 0;
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Run(new TrainingState(), _ => checkpoints++));
+        Assert.Contains($"at step {bad + 1} (epoch 1, batch {bad + 1})", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.Equal(bad / 2, checkpoints);
+        // The failing forward has already folded NaN into the running statistics (as torch's would); the weights,
+        // which the update would have changed, are untouched and finite.
+        trainer.Executor.CopyParametersToModel();
+        if (bad == 0) Assert.Equal(before, FlattenTrainable(model));
+        Assert.All(FlattenTrainable(model), v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
     public void TwoRunsGiveBitIdenticalWeights() => Assert.Equal(TrainAll(), TrainAll());
 
     private static float[] TrainAll()
@@ -76,7 +98,27 @@ public sealed class TrainerTests
         return Flatten(model);
     }
 
+    private static float[] FlattenTrainable(GraphModel model)
+        => model.Graph.Nodes.SelectMany(n => n.TrainableParameterNames).SelectMany(n => model.Parameters[n].Data).ToArray();
+
     private static float[] Flatten(GraphModel model) => model.Parameters.Names.SelectMany(n => model.Parameters[n].Data).ToArray();
+
+    /// <summary>The source with a NaN pixel in every image from index <c>poisonFrom</c> on.</summary>
+    private sealed class PoisonedImages(ILabelledImages source, int poisonFrom) : ILabelledImages
+    {
+        public string Name => "poisoned";
+        public int Count => source.Count;
+        public int Classes => source.Classes;
+        public (int Channels, int Height, int Width) ImageShape => source.ImageShape;
+
+        public void Read(ReadOnlySpan<int> indices, Span<float> images, Span<int> labels)
+        {
+            source.Read(indices, images, labels);
+            int per = images.Length / indices.Length;
+            for (int i = 0; i < indices.Length; i++)
+                if (indices[i] >= poisonFrom) images[i * per] = float.NaN;
+        }
+    }
 
     private sealed class Progress(Action onStep) : IProgress<TrainingProgress>
     {

@@ -89,8 +89,11 @@ public sealed class TrainingStepTests
             error += Math.Pow((double)actual[i] - expected[i], 2);
             norm += (double)expected[i] * expected[i];
         }
+        // The floor covers gradients that are zero in exact arithmetic (a batch-norm shift feeding a 1×1 conv and
+        // another batch-norm, which removes any per-channel constant): both sides are then fp32 noise near 1e-6.
         double relative = Math.Sqrt(error) / Math.Max(Math.Sqrt(norm), 1e-6);
-        Assert.True(relative <= tolerance, $"{what}: relative error norm {relative:G3} > {tolerance} (reference norm {Math.Sqrt(norm):G3})");
+        Assert.True(relative <= tolerance || Math.Sqrt(error) <= 1e-5,
+            $"{what}: relative error norm {relative:G3} > {tolerance} (reference norm {Math.Sqrt(norm):G3})");
     }
 
     /// <summary>Non-trivial batch-norm affine parameters and running statistics, so their gradients and updates are tested.</summary>
