@@ -33,6 +33,11 @@ public sealed class IlgpuCpuModelTests(IlgpuCpuFixture fixture) : IClassFixture<
         Close.Assert(expected, actual, 0f, 1e-4f * scale, "resnet20 logits");
     }
 
+    /// <summary>A whole training step of resnet20 (8×8, batch 4) on the simulator against TorchSharp autograd.</summary>
+    [Fact]
+    public void ResNet20TrainingStepMatchesTorchAutograd()
+        => Ompq.Tests.Training.TrainingStepTests.RunStep(fixture.Kernels, "resnet20", InputSize, 4);
+
     [Fact]
     public void OmpqSearchOnResNet20GivesTheSameBitsAsTheCpuBackend()
     {
