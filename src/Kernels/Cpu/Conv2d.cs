@@ -11,7 +11,7 @@ internal static unsafe class Conv2d
     /// <summary>Output planes smaller than this are batched over images into one GEMM per group.</summary>
     private const int BatchBelowPixels = 1024;
 
-    public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
+    public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads, CpuIsa isa)
     {
         var s = shape;
         if (s.IsDepthwise)

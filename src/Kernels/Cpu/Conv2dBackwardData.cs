@@ -11,7 +11,7 @@ namespace Ompq.Kernels.Cpu;
 /// </summary>
 internal static unsafe class Conv2dBackwardData
 {
-    public static void Run(in Conv2dShape shape, float* dy, float* w, float* dx, int threads)
+    public static void Run(in Conv2dShape shape, float* dy, float* w, float* dx, int threads, CpuIsa isa)
     {
         var s = shape;
         if (StrideOneDataGradient.Applies(s))
@@ -21,7 +21,7 @@ internal static unsafe class Conv2dBackwardData
         }
         if (FlippedForwardApplies(s))
         {
-            FlippedForward(s, dy, w, dx, threads);
+            FlippedForward(s, dy, w, dx, threads, isa);
             return;
         }
         int items = s.N * s.Groups;
@@ -39,7 +39,7 @@ internal static unsafe class Conv2dBackwardData
     /// dx = conv2d(dy, W′) with W′[g·Cg + c, k, r, s] = W[g·Kg + k, c, R−1−r, S−1−s] and padding dilation·(R−1) − pad,
     /// which gives back H×W outputs at stride 1.
     /// </summary>
-    private static void FlippedForward(in Conv2dShape s, float* dy, float* w, float* dx, int threads)
+    private static void FlippedForward(in Conv2dShape s, float* dy, float* w, float* dx, int threads, CpuIsa isa)
     {
         int cg = s.CPerGroup, kg = s.KPerGroup, window = s.R * s.S;
         float* flipped = ThreadScratch.Get(ThreadScratch.TransformedOperand, s.WeightSize);
@@ -53,7 +53,7 @@ internal static unsafe class Conv2dBackwardData
                 }
         var transposed = new Conv2dShape(s.N, s.K, s.P, s.Q, s.C, s.R, s.S, 1, 1,
             s.DilationH * (s.R - 1) - s.PadH, s.DilationW * (s.S - 1) - s.PadW, s.DilationH, s.DilationW, s.Groups);
-        Conv2d.Forward(transposed, dy, flipped, null, dx, default, threads);
+        Conv2d.Forward(transposed, dy, flipped, null, dx, default, threads, isa);
     }
 
     private static void Item(in Conv2dShape s, int image, int group, float* dy, float* w, float* dx, int threads)
