@@ -4,7 +4,8 @@ namespace Ompq.Kernels.Cpu;
 /// Convolution as GEMM: per (image, group), y[Kg × P·Q] = W_g[Kg × Cg·R·S] · B[Cg·R·S × P·Q], where B is
 /// packed on the fly from the input (<see cref="ConvB"/>), or is the NCHW input itself for 1×1 stride-1
 /// unpadded convolutions. Bias, activation and fake quant are fused into the tile stores.
-/// Depthwise convolutions go to their own direct kernel.
+/// Depthwise convolutions go to their own direct kernel, and on AVX-512 stride-1 windows with short reductions to
+/// <see cref="StrideOneConv"/>.
 /// </summary>
 internal static unsafe class Conv2d
 {
@@ -17,6 +18,12 @@ internal static unsafe class Conv2d
         if (s.IsDepthwise)
         {
             DepthwiseConv2d.Forward(s, x, w, bias, y, epilogue, threads);
+            return;
+        }
+        // With 512-bit vectors the direct kernel outruns the GEMM's packing on windows; 1×1 windows have nothing to pack.
+        if (isa == CpuIsa.Avx512 && s.R * s.S > 1 && StrideOneConv.Applies(s))
+        {
+            StrideOneConv.Run(s, x, w, false, bias, epilogue, y, threads, isa);
             return;
         }
         int items = s.N * s.Groups;
