@@ -4,24 +4,24 @@ namespace Ompq.Kernels.Cpu;
 
 /// <summary>
 /// dx = ∂L/∂x of a convolution (a transposed convolution). Stride 1 (with padding at most the window's reach) is the
-/// forward convolution of dy with the flipped, channel-swapped weights, which reuses the tuned forward kernels.
+/// forward convolution of dy with the flipped, channel-swapped weights: the direct <see cref="StrideOneConv"/> for short
+/// reductions, otherwise the tuned forward kernels.
 /// Otherwise per (image, group): the column gradient cols[Cg·R·S × P·Q] = W_gᵀ · dY_g by GEMM, then col2im adds each
 /// column back onto the input pixel it was read from, in a fixed order. Either way every output element is one
 /// worker's sum in an order fixed by the shape, so the result does not depend on the worker count.
 /// </summary>
 internal static unsafe class Conv2dBackwardData
 {
-    public static void Run(in Conv2dShape shape, float* dy, float* w, float* dx, int threads)
+    public static void Run(in Conv2dShape shape, float* dy, float* w, float* dx, int threads, CpuIsa isa)
     {
         var s = shape;
-        if (StrideOneDataGradient.Applies(s))
-        {
-            StrideOneDataGradient.Run(s, dy, w, dx, threads);
-            return;
-        }
         if (FlippedForwardApplies(s))
         {
-            FlippedForward(s, dy, w, dx, threads);
+            var transposed = Transposed(s);
+            if (StrideOneConv.Applies(transposed))
+                StrideOneConv.Run(transposed, dy, w, true, null, default, dx, threads, isa);
+            else
+                FlippedForward(s, transposed, dy, w, dx, threads, isa);
             return;
         }
         int items = s.N * s.Groups;
@@ -39,7 +39,7 @@ internal static unsafe class Conv2dBackwardData
     /// dx = conv2d(dy, W′) with W′[g·Cg + c, k, r, s] = W[g·Kg + k, c, R−1−r, S−1−s] and padding dilation·(R−1) − pad,
     /// which gives back H×W outputs at stride 1.
     /// </summary>
-    private static void FlippedForward(in Conv2dShape s, float* dy, float* w, float* dx, int threads)
+    private static void FlippedForward(in Conv2dShape s, in Conv2dShape transposed, float* dy, float* w, float* dx, int threads, CpuIsa isa)
     {
         int cg = s.CPerGroup, kg = s.KPerGroup, window = s.R * s.S;
         float* flipped = ThreadScratch.Get(ThreadScratch.TransformedOperand, s.WeightSize);
@@ -51,10 +51,13 @@ internal static unsafe class Conv2dBackwardData
                     float* dst = flipped + ((long)(g * cg + c) * kg + k) * window;
                     for (int t = 0; t < window; t++) dst[t] = src[window - 1 - t];
                 }
-        var transposed = new Conv2dShape(s.N, s.K, s.P, s.Q, s.C, s.R, s.S, 1, 1,
-            s.DilationH * (s.R - 1) - s.PadH, s.DilationW * (s.S - 1) - s.PadW, s.DilationH, s.DilationW, s.Groups);
-        Conv2d.Forward(transposed, dy, flipped, null, dx, default, threads);
+        Conv2d.Forward(transposed, dy, flipped, null, dx, default, threads, isa);
     }
+
+    /// <summary>The stride-1 convolution from dy to dx: K channels in, C out, padding dilation·(R−1) − pad.</summary>
+    private static Conv2dShape Transposed(in Conv2dShape s)
+        => new(s.N, s.K, s.P, s.Q, s.C, s.R, s.S, 1, 1,
+            s.DilationH * (s.R - 1) - s.PadH, s.DilationW * (s.S - 1) - s.PadW, s.DilationH, s.DilationW, s.Groups);
 
     private static void Item(in Conv2dShape s, int image, int group, float* dy, float* w, float* dx, int threads)
     {

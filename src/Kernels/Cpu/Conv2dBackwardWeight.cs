@@ -11,12 +11,12 @@ internal static unsafe class Conv2dBackwardWeight
     /// <summary>Reduction length of one GEMM call; longer batches are summed over several calls in image order.</summary>
     private const int MaxReduction = 1 << 30;
 
-    public static void Run(in Conv2dShape shape, float* x, float* dy, float* dw, int threads)
+    public static void Run(in Conv2dShape shape, float* x, float* dy, float* dw, int threads, CpuIsa isa)
     {
         var s = shape;
         if (DirectWeightGradient.Applies(s))
         {
-            DirectWeightGradient.Run(s, x, dy, dw, threads);
+            DirectWeightGradient.Run(s, x, dy, dw, threads, isa);
             return;
         }
         int cg = s.CPerGroup, kg = s.KPerGroup, taps = cg * s.R * s.S, pixels = s.P * s.Q;

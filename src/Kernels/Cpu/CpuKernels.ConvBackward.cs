@@ -9,7 +9,7 @@ public sealed unsafe partial class CpuKernels
         dy.Require(shape.OutputSize, "dy");
         weight.Require(shape.WeightSize, "weight");
         dx.Require(shape.InputSize, "dx");
-        Cpu.Conv2dBackwardData.Run(shape, Pointer(dy, "dy"), Pointer(weight, "weight"), Pointer(dx, "dx"), Threads);
+        Cpu.Conv2dBackwardData.Run(shape, Pointer(dy, "dy"), Pointer(weight, "weight"), Pointer(dx, "dx"), Threads, Isa);
     }
 
     public void Conv2dBackwardWeight(in Conv2dShape shape, BufferSlice x, BufferSlice dy, BufferSlice dw)
@@ -18,7 +18,7 @@ public sealed unsafe partial class CpuKernels
         x.Require(shape.InputSize, "x");
         dy.Require(shape.OutputSize, "dy");
         dw.Require(shape.WeightSize, "dw");
-        Cpu.Conv2dBackwardWeight.Run(shape, Pointer(x, "x"), Pointer(dy, "dy"), Pointer(dw, "dw"), Threads);
+        Cpu.Conv2dBackwardWeight.Run(shape, Pointer(x, "x"), Pointer(dy, "dy"), Pointer(dw, "dw"), Threads, Isa);
     }
 
     public void ChannelSum(long outer, int channels, long inner, BufferSlice x, BufferSlice sums)

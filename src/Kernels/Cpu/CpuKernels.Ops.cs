@@ -44,7 +44,7 @@ public sealed unsafe partial class CpuKernels
         weight.Require(shape.WeightSize, "weight");
         bias?.Require(shape.K, "bias");
         y.Require(shape.OutputSize, "y");
-        Cpu.Conv2d.Forward(shape, Pointer(x, "x"), Pointer(weight, "weight"), Pointer(bias, "bias"), Pointer(y, "y"), epilogue, Threads);
+        Cpu.Conv2d.Forward(shape, Pointer(x, "x"), Pointer(weight, "weight"), Pointer(bias, "bias"), Pointer(y, "y"), epilogue, Threads, Isa);
     }
 
     public void BatchNormInference(in ChannelShape shape, BufferSlice x, BufferSlice gamma, BufferSlice beta,

@@ -1,7 +1,7 @@
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
-/// The SIMD (AVX2/FMA) multithreaded CPU backend. Memory is native and 64-byte aligned; freed buffers are
+/// The SIMD (AVX2/FMA, with AVX-512 paths for the hot convolutions) multithreaded CPU backend. Memory is native and 64-byte aligned; freed buffers are
 /// pooled by size and handed out again. Ops run synchronously on the calling thread plus a bounded number
 /// of workers, so <see cref="Synchronize"/> has nothing to wait for.
 /// This file: construction, memory and transfers; the ops are in CpuKernels.Ops.cs.
@@ -12,17 +12,24 @@ public sealed unsafe partial class CpuKernels : IKernels
     private bool disposed;
 
     /// <param name="threads">Worker count for one op; 0 means <see cref="Environment.ProcessorCount"/>.</param>
-    public CpuKernels(int threads = 0)
+    /// <param name="isa">Instruction set of the kernels that have several paths; null means <see cref="CpuIsas.Default"/>.</param>
+    public CpuKernels(int threads = 0, CpuIsa? isa = null)
     {
         if (threads < 0) throw new KernelArgumentException($"threads must be >= 0, got {threads}");
+        if (isa is { } requested && !CpuIsas.IsSupported(requested))
+            throw new KernelArgumentException($"this CPU does not support {CpuIsas.Name(requested)}");
         Threads = threads == 0 ? Environment.ProcessorCount : threads;
-        Info = new BackendInfo("cpu", CpuName(), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, Threads);
+        Isa = isa ?? CpuIsas.Default;
+        Info = new BackendInfo("cpu", $"{CpuName()} ({CpuIsas.Name(Isa)})", GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, Threads);
     }
 
     public BackendInfo Info { get; }
 
     /// <summary>How many workers one op may use.</summary>
     public int Threads { get; }
+
+    /// <summary>The instruction set of the kernels that have several paths.</summary>
+    public CpuIsa Isa { get; }
 
     public DeviceBuffer Allocate(long length)
     {

@@ -7,11 +7,11 @@ namespace Ompq.Tests.Backends.Cpu;
 
 /// <summary>
 /// The training contract's determinism on the cpu backend: reductions run in an order fixed by the shape, so one
-/// worker and three workers must give bit-identical gradients and sums.
+/// worker and three workers must give bit-identical gradients and sums, on every instruction set this CPU runs.
 /// </summary>
 public sealed class CpuDeterminismTests
 {
-    public static IEnumerable<object[]> ConvShapes =>
+    private static IEnumerable<object[]> Shapes =>
     [
         [Conv2dShape.Square(9, 16, 28, 28, 16, 3, pad: 1)],
         [Conv2dShape.Square(7, 16, 28, 28, 32, 3, stride: 2, pad: 1)],
@@ -22,16 +22,22 @@ public sealed class CpuDeterminismTests
         [Conv2dShape.Square(3, 8, 30, 30, 16, 5, pad: 2, groups: 8)],
     ];
 
+    public static IEnumerable<object[]> ConvShapes =>
+        from shape in Shapes
+        from isa in Enum.GetValues<CpuIsa>()
+        where CpuIsas.IsSupported(isa)
+        select new[] { shape[0], isa };
+
     [Theory]
     [MemberData(nameof(ConvShapes))]
-    public void ConvBackwardDoesNotDependOnTheWorkerCount(Conv2dShape shape)
+    public void ConvBackwardDoesNotDependOnTheWorkerCount(Conv2dShape shape, CpuIsa isa)
     {
         var rng = new Random(shape.GetHashCode());
         var x = RandomData.Uniform(rng, shape.InputSize);
         var w = RandomData.Uniform(rng, shape.WeightSize);
         var dy = RandomData.Uniform(rng, shape.OutputSize);
-        var (dx1, dw1) = ConvBackward(1, shape, x, w, dy);
-        var (dx3, dw3) = ConvBackward(3, shape, x, w, dy);
+        var (dx1, dw1) = ConvBackward(1, isa, shape, x, w, dy);
+        var (dx3, dw3) = ConvBackward(3, isa, shape, x, w, dy);
         AssertBitIdentical(dx1, dx3, $"dx {shape}");
         AssertBitIdentical(dw1, dw3, $"dw {shape}");
     }
@@ -49,9 +55,9 @@ public sealed class CpuDeterminismTests
             $"channel sum {outer}×{channels}×{inner}");
     }
 
-    private static (float[] Dx, float[] Dw) ConvBackward(int threads, Conv2dShape shape, float[] x, float[] w, float[] dy)
+    private static (float[] Dx, float[] Dw) ConvBackward(int threads, CpuIsa isa, Conv2dShape shape, float[] x, float[] w, float[] dy)
     {
-        using var kernels = new CpuKernels(threads);
+        using var kernels = new CpuKernels(threads, isa);
         using var bx = Upload(kernels, x);
         using var bw = Upload(kernels, w);
         using var bdy = Upload(kernels, dy);

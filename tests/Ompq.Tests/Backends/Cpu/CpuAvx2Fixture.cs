@@ -1,0 +1,20 @@
+using Ompq.Kernels;
+using Ompq.Kernels.Cpu;
+using Ompq.Tests.Kernels;
+
+namespace Ompq.Tests.Backends.Cpu;
+
+/// <summary>
+/// The CPU backend pinned to its AVX2 kernels: on an AVX-512 machine <see cref="CpuFixture"/> runs the 512-bit paths,
+/// so the 256-bit ones (what CPUs without AVX-512 run) get their own run here.
+/// </summary>
+public sealed class CpuAvx2Fixture : BackendFixture, IBackendCases
+{
+    public static int CaseCount => 30;
+
+    public override bool Available => true;
+
+    public override ShapeLimits Limits => ShapeLimits.Full;
+
+    protected override IKernels CreateKernels() => new CpuKernels(isa: CpuIsa.Avx2);
+}
