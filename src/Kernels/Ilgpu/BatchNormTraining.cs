@@ -131,20 +131,7 @@ internal sealed class BatchNormTrainingLauncher
         BufferSlice runningMean, BufferSlice runningVar, float momentum, float eps,
         BufferSlice y, BufferSlice saveMean, BufferSlice saveInvStd)
     {
-        shape.Validate();
-        // As torch: the unbiased running variance needs two values per channel.
-        if ((long)shape.N * shape.Spatial < 2)
-            throw new KernelArgumentException($"training batch-norm needs more than one value per channel, got N={shape.N} spatial={shape.Spatial}");
-        if (!(momentum >= 0 && momentum <= 1)) throw new KernelArgumentException($"batch-norm momentum must be in [0, 1], got {momentum}");
-        if (!(eps >= 0) || float.IsInfinity(eps)) throw new KernelArgumentException($"batch-norm eps must be a finite number >= 0, got {eps}");
-        x.Require(shape.Size, "x");
-        gamma.Require(shape.C, "gamma");
-        beta.Require(shape.C, "beta");
-        runningMean.Require(shape.C, "runningMean");
-        runningVar.Require(shape.C, "runningVar");
-        y.Require(shape.Size, "y");
-        saveMean.Require(shape.C, "saveMean");
-        saveInvStd.Require(shape.C, "saveInvStd");
+        TrainingArguments.BatchNormTrainingForward(shape, x, gamma, beta, runningMean, runningVar, momentum, eps, y, saveMean, saveInvStd);
         _forward(new KernelConfig(shape.C, GroupReduce.Threads), _owner.View(x, "x"), _owner.View(gamma, "gamma"), _owner.View(beta, "beta"),
             _owner.View(runningMean, "runningMean"), _owner.View(runningVar, "runningVar"), _owner.View(y, "y"),
             _owner.View(saveMean, "saveMean"), _owner.View(saveInvStd, "saveInvStd"), new BatchNormTrainingArgs(shape, momentum, eps));
@@ -153,15 +140,7 @@ internal sealed class BatchNormTrainingLauncher
     public void Backward(in ChannelShape shape, BufferSlice x, BufferSlice dy, BufferSlice gamma,
         BufferSlice saveMean, BufferSlice saveInvStd, BufferSlice dx, BufferSlice dgamma, BufferSlice dbeta)
     {
-        shape.Validate();
-        x.Require(shape.Size, "x");
-        dy.Require(shape.Size, "dy");
-        gamma.Require(shape.C, "gamma");
-        saveMean.Require(shape.C, "saveMean");
-        saveInvStd.Require(shape.C, "saveInvStd");
-        dx.Require(shape.Size, "dx");
-        dgamma.Require(shape.C, "dgamma");
-        dbeta.Require(shape.C, "dbeta");
+        TrainingArguments.BatchNormBackward(shape, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
         _backward(new KernelConfig(shape.C, GroupReduce.Threads), _owner.View(x, "x"), _owner.View(dy, "dy"), _owner.View(gamma, "gamma"),
             _owner.View(saveMean, "saveMean"), _owner.View(saveInvStd, "saveInvStd"), _owner.View(dx, "dx"),
             _owner.View(dgamma, "dgamma"), _owner.View(dbeta, "dbeta"), new ChannelLayout(shape.N, shape.C, shape.Spatial));

@@ -59,10 +59,7 @@ internal sealed class ChannelSumLauncher
 
     public void ChannelSum(long outer, int channels, long inner, BufferSlice x, BufferSlice sums)
     {
-        if (outer <= 0 || channels <= 0 || inner <= 0)
-            throw new KernelArgumentException($"channel sum needs positive sizes, got outer={outer} channels={channels} inner={inner}");
-        x.Require(outer * channels * inner, "x");
-        sums.Require(channels, "sums");
+        TrainingArguments.ChannelSum(outer, channels, inner, x, sums);
         _sum(new KernelConfig(channels, GroupReduce.Threads), _owner.View(x, "x"), _owner.View(sums, "sums"), new ChannelLayout(outer, channels, inner));
     }
 }

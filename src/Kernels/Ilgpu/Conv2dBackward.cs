@@ -94,26 +94,21 @@ internal sealed class Conv2dBackwardLauncher
 
     public void BackwardData(in Conv2dShape shape, BufferSlice dy, BufferSlice weight, BufferSlice dx)
     {
-        Check(shape);
-        dy.Require(shape.OutputSize, "dy");
-        weight.Require(shape.WeightSize, "weight");
-        dx.Require(shape.InputSize, "dx");
+        TrainingArguments.Conv2dBackwardData(shape, dy, weight, dx);
+        CheckLaunchSize(shape);
         _data((int)shape.InputSize, _owner.View(dy, "dy"), _owner.View(weight, "weight"), _owner.View(dx, "dx"), new ConvArgs(shape, false, default));
     }
 
     public void BackwardWeight(in Conv2dShape shape, BufferSlice x, BufferSlice dy, BufferSlice dw)
     {
-        Check(shape);
-        x.Require(shape.InputSize, "x");
-        dy.Require(shape.OutputSize, "dy");
-        dw.Require(shape.WeightSize, "dw");
+        TrainingArguments.Conv2dBackwardWeight(shape, x, dy, dw);
+        CheckLaunchSize(shape);
         _weight((int)shape.WeightSize, _owner.View(x, "x"), _owner.View(dy, "dy"), _owner.View(dw, "dw"), new ConvArgs(shape, false, default));
     }
 
     /// <summary>The kernels index with 32-bit integers, so every tensor of the convolution must fit one launch.</summary>
-    private static void Check(in Conv2dShape shape)
+    private static void CheckLaunchSize(in Conv2dShape shape)
     {
-        shape.Validate();
         if (shape.InputSize > int.MaxValue || shape.OutputSize > int.MaxValue || shape.WeightSize > int.MaxValue)
             throw new KernelArgumentException($"conv2d tensors are too large for one launch: {shape}");
     }

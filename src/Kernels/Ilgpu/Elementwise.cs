@@ -18,7 +18,8 @@ internal static class ElementwiseKernels
     public static void ActivateBackward(Index1D index, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int activation)
     {
         float output = y[index];
-        bool passes = activation == 0 || (output > 0f && (activation != 2 || output < 6f));
+        // "Not at or beyond a bound", as torch's threshold/hardtanh backward: a NaN output passes its gradient on (as on cpu).
+        bool passes = activation == 0 || (!(output <= 0f) && (activation != 2 || !(output >= 6f)));
         dx[index] = passes ? dy[index] : 0f;
     }
 
@@ -76,19 +77,16 @@ internal sealed class ElementwiseLauncher
     public void ActivateBackward(Activation activation, BufferSlice y, BufferSlice dy, BufferSlice dx, long length)
     {
         EpilogueArgs.CheckActivation(activation);
+        TrainingArguments.Elementwise(length, y, "y", dy, "dy", dx, "dx");
         CheckLength(length);
-        y.Require(length, "y");
-        dy.Require(length, "dy");
-        dx.Require(length, "dx");
         if (length == 0) return;
         _activateBackward((int)length, _owner.View(y, "y"), _owner.View(dy, "dy"), _owner.View(dx, "dx"), (int)activation);
     }
 
     public void Axpy(float alpha, BufferSlice x, BufferSlice y, long length)
     {
+        TrainingArguments.Axpy(x, y, length);
         CheckLength(length);
-        x.Require(length, "x");
-        y.Require(length, "y");
         if (length == 0) return;
         _axpy((int)length, alpha, _owner.View(x, "x"), _owner.View(y, "y"));
     }

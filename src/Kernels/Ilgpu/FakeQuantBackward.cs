@@ -45,26 +45,18 @@ internal sealed class FakeQuantBackwardLauncher
 
     public void PerTensor(in QuantParams quant, BufferSlice x, BufferSlice dy, BufferSlice dx, long length)
     {
-        var args = QuantArgs.From(quant);
+        TrainingArguments.FakeQuantPerTensorBackward(quant, x, dy, dx, length);
         ElementwiseLauncher.CheckLength(length);
-        x.Require(length, "x");
-        dy.Require(length, "dy");
-        dx.Require(length, "dx");
+        var args = QuantArgs.From(quant);
         if (length == 0) return;
         _perTensor((int)length, _owner.View(x, "x"), _owner.View(dy, "dy"), _owner.View(dx, "dx"), args);
     }
 
     public void WeightsPerChannel(int channels, long perChannel, int bits, BufferSlice w, BufferSlice scales, BufferSlice dy, BufferSlice dw)
     {
-        QuantParams.CheckBits(bits);
-        if (channels <= 0 || perChannel <= 0)
-            throw new KernelArgumentException($"per-channel fake quant needs channels > 0 and perChannel > 0, got {channels} and {perChannel}");
+        TrainingArguments.FakeQuantWeightsPerChannelBackward(channels, perChannel, bits, w, scales, dy, dw);
         long size = channels * perChannel;
         if (size > int.MaxValue) throw new KernelArgumentException($"weight tensor of {size} floats is too large for one launch");
-        w.Require(size, "w");
-        scales.Require(channels, "scales");
-        dy.Require(size, "dy");
-        dw.Require(size, "dw");
         int qmax = (1 << (bits - 1)) - 1;
         _perChannel((int)size, _owner.View(w, "w"), _owner.View(scales, "scales"), _owner.View(dy, "dy"), _owner.View(dw, "dw"),
             new ChannelQuantArgs((int)perChannel, -qmax - 1, qmax));

@@ -93,12 +93,9 @@ internal sealed class OptimizerStepLauncher
 
     public void Sgd(in SgdStep step, BufferSlice param, BufferSlice grad, BufferSlice momentumBuffer, long length)
     {
-        step.Validate();
+        TrainingArguments.SgdStep(step, param, grad, momentumBuffer, length);
         ElementwiseLauncher.CheckLength(length);
-        param.Require(length, "param");
-        grad.Require(length, "grad");
         bool usesBuffer = step.Momentum != 0;
-        if (usesBuffer) momentumBuffer.Require(length, "momentumBuffer");
         if (length == 0) return;
         // Without momentum the buffer may be any slice, even of another backend: the kernel gets the dummy instead.
         var buffer = usesBuffer ? _owner.View(momentumBuffer, "momentumBuffer") : _owner.Dummy;
@@ -107,12 +104,8 @@ internal sealed class OptimizerStepLauncher
 
     public void Adam(in AdamStep step, BufferSlice param, BufferSlice grad, BufferSlice m, BufferSlice v, long length)
     {
-        step.Validate();
+        TrainingArguments.AdamStep(step, param, grad, m, v, length);
         ElementwiseLauncher.CheckLength(length);
-        param.Require(length, "param");
-        grad.Require(length, "grad");
-        m.Require(length, "m");
-        v.Require(length, "v");
         if (length == 0) return;
         _adam((int)length, _owner.View(param, "param"), _owner.View(grad, "grad"), _owner.View(m, "m"), _owner.View(v, "v"), new AdamArgs(step));
     }

@@ -109,32 +109,28 @@ internal sealed class PoolingBackwardLauncher
 
     public void MaxPool2dBackward(in Pool2dShape shape, BufferSlice x, BufferSlice dy, BufferSlice dx)
     {
-        int inputs = Check(shape, dy, dx);
-        x.Require(shape.InputSize, "x");
+        TrainingArguments.MaxPool2dBackward(shape, x, dy, dx);
+        int inputs = LaunchSize(shape);
         _max(inputs, _owner.View(x, "x"), _owner.View(dy, "dy"), _owner.View(dx, "dx"), new PoolArgs(shape));
     }
 
     public void AvgPool2dBackward(in Pool2dShape shape, BufferSlice dy, BufferSlice dx)
     {
-        int inputs = Check(shape, dy, dx);
+        TrainingArguments.AvgPool2dBackward(shape, dy, dx);
+        int inputs = LaunchSize(shape);
         _average(inputs, _owner.View(dy, "dy"), _owner.View(dx, "dx"), new PoolArgs(shape));
     }
 
     public void GlobalAvgPoolBackward(in ChannelShape shape, BufferSlice dy, BufferSlice dx)
     {
-        shape.Validate();
+        TrainingArguments.GlobalAvgPoolBackward(shape, dy, dx);
         if (shape.Size > int.MaxValue) throw new KernelArgumentException($"global pooling gradient of {shape.Size} floats is too large for one launch");
-        dy.Require((long)shape.N * shape.C, "dy");
-        dx.Require(shape.Size, "dx");
         _globalAverage((int)shape.Size, _owner.View(dy, "dy"), _owner.View(dx, "dx"), shape.Spatial);
     }
 
-    private static int Check(in Pool2dShape shape, BufferSlice dy, BufferSlice dx)
+    private static int LaunchSize(in Pool2dShape shape)
     {
-        shape.Validate();
         if (shape.InputSize > int.MaxValue) throw new KernelArgumentException($"pooling input is too large for one launch: {shape}");
-        dy.Require(shape.OutputSize, "dy");
-        dx.Require(shape.InputSize, "dx");
         return (int)shape.InputSize;
     }
 }

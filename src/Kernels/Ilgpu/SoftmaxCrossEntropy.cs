@@ -70,13 +70,7 @@ internal sealed class SoftmaxCrossEntropyLauncher
     /// <summary>Labels are only checked on the device (see <see cref="SoftmaxCrossEntropyKernels"/>): reading them back would stall the queue.</summary>
     public void SoftmaxCrossEntropy(int batch, int classes, BufferSlice logits, BufferSlice labels, BufferSlice losses, BufferSlice dlogits)
     {
-        if (batch <= 0 || classes <= 0)
-            throw new KernelArgumentException($"softmax cross-entropy needs batch > 0 and classes > 0, got batch={batch} classes={classes}");
-        long size = (long)batch * classes;
-        logits.Require(size, "logits");
-        labels.Require(batch, "labels");
-        losses.Require(batch, "losses");
-        dlogits.Require(size, "dlogits");
+        TrainingArguments.SoftmaxCrossEntropy(batch, classes, logits, labels, losses, dlogits);
         _rows(batch, _owner.View(logits, "logits"), _owner.View(labels, "labels"), _owner.View(losses, "losses"), _owner.View(dlogits, "dlogits"),
             new SoftmaxCrossEntropyArgs(batch, classes));
     }
