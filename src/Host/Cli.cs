@@ -41,7 +41,9 @@ public static class Cli
         {
             if (parsed.Errors.All(e => e.Tag is ErrorType.HelpRequestedError or ErrorType.HelpVerbRequestedError))
             {
-                stdout.WriteLine(HelpText.AutoBuild(parsed, h => h, e => e));
+                // Without a verb the screen lists the verbs (verbsIndex), not just --help and --version.
+                bool verbChosen = parsed.TypeInfo.Current.GetCustomAttributes(typeof(VerbAttribute), false).Length > 0;
+                stdout.WriteLine(HelpText.AutoBuild(parsed, h => h, e => e, verbsIndex: !verbChosen));
                 return Ok;
             }
             stderr.WriteLine($"error: {UsageError(parsed)}");
