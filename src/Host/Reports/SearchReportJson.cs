@@ -26,6 +26,8 @@ public static class SearchReportJson
             w.WriteString("data", context.Data);
             w.WriteString("weights", context.Weights);
             w.WriteNumber("beta", o.Beta);
+            // Units' theta is θ_i / max θ; the spec's exp(−β·γ_i) is theta·exp(theta_log_scale) (often below 1e-308).
+            w.WriteNumber("theta_log_scale", r.ThetaLogScale);
             w.WriteString("coefficients", o.Coefficients == CoefficientRule.SuffixMean ? "suffix-mean" : "theta");
             w.WriteString("bits_range", o.Bits.ToString());
             w.WriteNumber("act_bits", o.ActivationBits);
@@ -46,6 +48,9 @@ public static class SearchReportJson
             if (r.BitOpsSlackG is { } slack) w.WriteNumber("bitops_slack_g", slack); else w.WriteNull("bitops_slack_g");
             w.WriteNumber("objective_continuous", r.ObjectiveContinuous);
             w.WriteNumber("objective_integer", r.ObjectiveInteger);
+            w.WriteStartArray("warnings");
+            foreach (string warning in r.Warnings) w.WriteStringValue(warning);
+            w.WriteEndArray();
 
             w.WriteStartArray("units");
             foreach (var u in r.Units)

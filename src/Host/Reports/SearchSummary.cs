@@ -14,7 +14,7 @@ public static class SearchSummary
         w.WriteLine($"data: {data}");
         w.WriteLine($"weights: {weights}");
         w.WriteLine();
-        var table = new TextTable(">#", "unit", ">params", ">theta", ">coefficient", ">LP bits", "bits");
+        var table = new TextTable(">#", "unit", ">params", ">theta/max", ">coefficient", ">LP bits", "bits");
         for (int i = 0; i < r.Units.Count; i++)
         {
             var u = r.Units[i];
@@ -28,6 +28,8 @@ public static class SearchSummary
         w.WriteLine(string.Create(inv, $"BitOps {r.BitOpsG:0.00} G (activations {o.ActivationBits} bits){(o.BitOpsBudgetG is { } g ? $" of {g} G (slack {r.BitOpsSlackG:0.00})" : "")}"));
         w.WriteLine(string.Create(inv, $"objective Σc·b/8: LP {r.ObjectiveContinuous:G6}, integer {r.ObjectiveInteger:G6}"));
         w.WriteLine($"solver: {r.IntegerMethod}");
+        w.WriteLine(string.Create(inv, $"theta = theta/max · exp({r.ThetaLogScale:G6})"));
+        foreach (string warning in r.Warnings) w.WriteLine($"warning: {warning}");
         if (!r.IntegerProvenOptimal)
             w.WriteLine($"warning: the integer search stopped after {IntegerAllocation.NodeLimit:N0} nodes; the allocation is feasible but not proven optimal");
         w.WriteLine(string.Create(inv, $"time: features {r.Timings.Features:0.000} s, orm {r.Timings.Orm:0.000} s, solve {r.Timings.Solve:0.000} s, total {r.Timings.Total:0.000} s"));

@@ -157,7 +157,12 @@ public sealed class SearchVerb : IVerb
             AtomicFile.Write(Path.Combine(Plots, "bits.png"), chart!);
         }
 
-        if (Json) context.Out.Write(System.Text.Encoding.UTF8.GetString(json));
+        if (Json)
+        {
+            context.Out.Write(System.Text.Encoding.UTF8.GetString(json));
+            // The table prints warnings itself; with --json they are in the report and, so nobody misses them, on stderr.
+            foreach (string warning in result.Warnings) context.Error.WriteLine($"warning: {warning}");
+        }
         else SearchSummary.Write(context.Out, result, batch.Description, weightsDescription);
         return Cli.Ok;
     }

@@ -17,8 +17,11 @@ namespace Ompq.Runtime.Search;
 /// integer widths with linear value and weight, the relaxation of the choice set is the interval [min, max], so
 /// the fractional-knapsack greedy gives it; with two budgets the smaller of the two single-constraint bounds).
 ///
-/// In both, values within a relative 1e-12 count as equal, so the result is optimal to that precision and ties
-/// go to more bits on earlier units.
+/// In both, values that agree to within the rounding bound of a sum of L double products (<see cref="RelativeMargin"/>)
+/// count as equal, and ties go to more bits on earlier units. The margin is the rounding bound, not a tolerance on θ:
+/// coefficients are normalised to a largest of 1 (θ is computed in the log domain, see <see cref="LayerImportance"/>),
+/// and a unit whose coefficient is below <see cref="Resolution"/> cannot change a double-precision objective, so its
+/// width follows the tie rule.
 /// </summary>
 public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes, string Method, bool ProvenOptimal = true)
 {
@@ -30,7 +33,7 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
     public const string BranchAndBoundMethod =
         "exact multiple-choice knapsack: depth-first branch and bound with LP-relaxation bounds, integer feasibility; ties to more bits on earlier units";
 
-    private const double RelativeMargin = 1e-12;
+    private const double UnitRoundoff = 1.0 / (1L << 53);
     private const long MaxChoiceTableBytes = 64L << 20;
 
     public static IntegerAllocation Solve(AllocationProblem problem)
@@ -61,7 +64,19 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
         return max == 0 ? p : p with { Coefficients = p.Coefficients.Select(c => c / max).ToArray() };
     }
 
-    private static double Margin(double value) => RelativeMargin * Math.Max(1.0, Math.Abs(value));
+    /// <summary>
+    /// Relative rounding bound of comparing two objectives of <paramref name="units"/> terms each: each sum of L
+    /// products is within (L+1)·u of its exact value, and two of them are compared.
+    /// </summary>
+    public static double RelativeMargin(int units) => 2.0 * (units + 1) * UnitRoundoff;
+
+    /// <summary>
+    /// The smallest coefficient, relative to the largest, whose single bit can outweigh the rounding of the
+    /// objective (at most 8·L·max c): smaller coefficients are placed by the tie rule, not by θ.
+    /// </summary>
+    public static double Resolution(int units) => RelativeMargin(units) * BitRange.Highest * Math.Max(units, 1);
+
+    private static double Margin(double value, int units) => RelativeMargin(units) * Math.Max(1.0, Math.Abs(value));
 
     private static double ObjectiveOf(AllocationProblem p, int[] bits)
     {
@@ -123,7 +138,7 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
                 for (int t = widest - 1; t >= 0; t--)
                 {
                     double candidate = coefficient * t + best[c - w * t];
-                    if (candidate > value + Margin(value)) { chosen = t; value = candidate; }
+                    if (candidate > value + Margin(value, l)) { chosen = t; value = candidate; }
                 }
                 next[c] = value;
                 pick[c] = (byte)chosen;
@@ -222,14 +237,14 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
             }
             if (k == _l)
             {
-                if (_best is null || value > _bestValue + Margin(_bestValue))
+                if (_best is null || value > _bestValue + Margin(_bestValue, _l))
                 {
                     _bestValue = value;
                     _best = (int[])_current.Clone();
                 }
                 return;
             }
-            if (_best is not null && value + Bound(k, sizeLeft, opsLeft) <= _bestValue + Margin(_bestValue)) return;
+            if (_best is not null && value + Bound(k, sizeLeft, opsLeft) <= _bestValue + Margin(_bestValue, _l)) return;
 
             long size = _p.SizePerBit[k];
             long ops = _p.OpsPerBit[k];

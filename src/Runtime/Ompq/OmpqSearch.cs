@@ -47,6 +47,32 @@ public static class OmpqSearch
         return new SearchResult(model.Name, options.Mode, batch.Kernels.Info.Id, batch.Dim(0), options, unitResults, fixedLayers, orm,
             costs.SizeMiB(integer.Bits), costs.BitOpsG(integer.Bits), continuous.Objective, integer.Objective,
             continuousSizeBits / 8.0 / CostModel.BytesPerMiB, continuous.Method, integer.Method, integer.Nodes, integer.ProvenOptimal,
-            new SearchTimings(features, ormTime, solve));
+            new SearchTimings(features, ormTime, solve), importance.LogScale, Warnings(importance, units, options));
+    }
+
+    private static List<string> Warnings(LayerImportance importance, IReadOnlyList<QuantUnit> units, SearchOptions options)
+    {
+        var warnings = new List<string>();
+        double resolution = IntegerAllocation.Resolution(units.Count);
+        double spread = options.Beta * (importance.Gamma.Max() - importance.Gamma.Min());
+        int[] negligible = importance.NegligibleThetas(resolution);
+        if (negligible.Length > 0)
+        {
+            var dominant = Enumerable.Range(0, units.Count).Except(negligible).Select(i => units[i].Name);
+            warnings.Add(
+                $"θ collapses: {negligible.Length} of {units.Count} units have θ below {resolution:G2} of the largest " +
+                $"(β·(γ_max − γ_min) = {spread:G4}), so the coefficients depend only on the θ of {string.Join(", ", dominant)}; " +
+                "a smaller --beta keeps every unit's data in the coefficients");
+        }
+        int[] unresolved = importance.UnresolvedUnits(resolution)
+            .Where(i => units[i].FixedBits is null && options.Bits.Min < options.Bits.Max).ToArray();
+        if (unresolved.Length > 0)
+        {
+            warnings.Add(
+                $"{unresolved.Length} of {units.Count} units have coefficients below {resolution:G2} of the largest " +
+                $"(β·(γ_max − γ_min) = {spread:G4}), so their widths follow the tie rule (more bits to earlier units), " +
+                $"not θ: {string.Join(", ", unresolved.Select(i => units[i].Name))}; a smaller --beta spreads the coefficients");
+        }
+        return warnings;
     }
 }
