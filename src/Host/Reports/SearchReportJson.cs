@@ -28,6 +28,7 @@ public static class SearchReportJson
             w.WriteNumber("beta", o.Beta);
             // Units' theta is θ_i / max θ; the spec's exp(−β·γ_i) is theta·exp(theta_log_scale) (often below 1e-308).
             w.WriteNumber("theta_log_scale", r.ThetaLogScale);
+            w.WriteString("bn", o.BatchNorm == BatchNormMode.Batch ? "batch" : "eval");
             w.WriteString("coefficients", o.Coefficients == CoefficientRule.SuffixMean ? "suffix-mean" : "theta");
             w.WriteString("bits_range", o.Bits.ToString());
             w.WriteNumber("act_bits", o.ActivationBits);

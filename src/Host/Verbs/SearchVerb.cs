@@ -75,6 +75,9 @@ public sealed class SearchVerb : IVerb
     [Option("orm-form", Default = "auto", HelpText = "auto | gram | feature: how each unit enters the ORM (auto: feature form when d < n).")]
     public string OrmFormName { get; set; } = "auto";
 
+    [Option("bn", Default = "eval", HelpText = "eval | batch: batch-norm with running statistics (default, deterministic) or with the batch's own statistics (the reference code's behaviour).")]
+    public string BatchNorm { get; set; } = "eval";
+
     [Option("out", HelpText = "Write the JSON report to this file.")]
     public string? Out { get; set; }
 
@@ -110,6 +113,12 @@ public sealed class SearchVerb : IVerb
             "feature" => OrmForm.Feature,
             _ => throw new InvalidInputException($"--orm-form '{OrmFormName}' is unknown: expected auto, gram or feature"),
         };
+        var batchNorm = BatchNorm switch
+        {
+            "eval" => BatchNormMode.Eval,
+            "batch" => BatchNormMode.Batch,
+            _ => throw new InvalidInputException($"--bn '{BatchNorm}' is unknown: expected eval or batch"),
+        };
         if (InputSize is { } s && (s < 8 || s > 1024)) throw new InvalidInputException($"--input-size {s} is invalid: expected 8..1024 pixels");
         if (Images < 2 || Images > 4096) throw new InvalidInputException($"--images {Images} is invalid: expected 2..4096");
         if (Plots is not null && File.Exists(Plots)) throw new InvalidInputException($"--plots '{Plots}' is a file, expected a folder");
@@ -117,7 +126,7 @@ public sealed class SearchVerb : IVerb
         // is fine even when that folder does not exist yet, because it is created before anything is written.
         if (Out is not null && !IsInsidePlotsFolder(Out)) AtomicFile.CheckWritable(Out);
         double beta = Beta ?? SearchOptions.DefaultBeta(modelName ?? "resnet18", mode);
-        var options = new SearchOptions(mode, SizeMb, beta, bits, BitOpsG, rule, ActBits, form);
+        var options = new SearchOptions(mode, SizeMb, beta, bits, BitOpsG, rule, ActBits, form, batchNorm);
 
         using IKernels kernels = BackendRegistry.Create(Device, Threads);
         using GraphModel model = LoadModel(modelName, out string weightsDescription);

@@ -19,7 +19,7 @@ public static class OmpqSearch
 
         var clock = Stopwatch.StartNew();
         using var ormBuilder = new OrthogonalityMatrix(batch.Kernels, units.Select(u => u.Name).ToArray(), batch.Dim(0), options.Form);
-        FeatureCapture.Run(model, batch, options.Mode, ormBuilder, onUnitReduced);
+        FeatureCapture.Run(model, batch, options.Mode, ormBuilder, onUnitReduced, options.BatchNorm);
         double features = clock.Elapsed.TotalSeconds;
 
         clock.Restart();

@@ -29,4 +29,26 @@ public sealed class SearchFidelityTests
         Assert.Contains(units, u => !(bool)u!["pinned"]! && (int)u["bits"]! < 4);
         Assert.True((double)json["size_continuous_mib"]! > 3.99, "the LP fills the budget");
     }
+
+    [Theory]
+    [InlineData(null, "eval", "running statistics (eval)")]
+    [InlineData("batch", "batch", "batch statistics")]
+    public void ReportStatesTheBatchNormMode(string? bn, string inJson, string inSummary)
+    {
+        string[] common = ["search", "--model", "resnet20", "--data", "synthetic", "--images", "8", "--size-mb", "0.15"];
+        string[] bnArgs = bn is null ? [] : ["--bn", bn];
+        var json = CliRunner.Run([.. common, .. bnArgs, "--json"]);
+        Assert.True(json.ExitCode == 0, json.Error);
+        Assert.Equal(inJson, (string)JsonNode.Parse(json.Out)!["bn"]!);
+        var table = CliRunner.Run([.. common, .. bnArgs]);
+        Assert.Contains($"BN {inSummary}", table.Out);
+    }
+
+    [Fact]
+    public void UnknownBatchNormModeIsRejected()
+    {
+        var r = CliRunner.Run("search", "--model", "resnet20", "--data", "synthetic", "--size-mb", "0.15", "--bn", "train");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("--bn 'train' is unknown: expected eval or batch", r.Error);
+    }
 }
