@@ -28,6 +28,7 @@ public static class SearchReportJson
             w.WriteNumber("beta", o.Beta);
             // Units' theta is θ_i / max θ; the spec's exp(−β·γ_i) is theta·exp(theta_log_scale) (often below 1e-308).
             w.WriteNumber("theta_log_scale", r.ThetaLogScale);
+            w.WriteString("accounting", SizeAccountingRules.Name(o.Accounting));
             w.WriteString("bn", o.BatchNorm == BatchNormMode.Batch ? "batch" : "eval");
             w.WriteString("coefficients", o.Coefficients == CoefficientRule.SuffixMean ? "suffix-mean" : "theta");
             w.WriteString("bits_range", o.Bits.ToString());
@@ -41,6 +42,7 @@ public static class SearchReportJson
             w.WriteEndObject();
 
             w.WriteNumber("size_mib", r.SizeMiB);
+            w.WriteNumber("size_mib_pinned_accounting", r.SizePinnedMiB);
             w.WriteNumber("budget_mib", o.SizeBudgetMiB);
             w.WriteNumber("size_slack_mib", r.SizeSlackMiB);
             w.WriteNumber("size_continuous_mib", r.SizeContinuousMiB);

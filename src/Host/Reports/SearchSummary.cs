@@ -23,6 +23,9 @@ public static class SearchSummary
         }
         table.Write(w);
         w.WriteLine();
+        w.WriteLine(o.Accounting == SizeAccounting.Reference
+            ? string.Create(inv, $"accounting: reference (every unit searched and counted at its width, as the reference's PTQ); with pinned units at 8 bits these widths weigh {r.SizePinnedMiB:0.0000} MiB")
+            : "accounting: pinned (pinned units at their fixed width)");
         w.WriteLine(string.Create(inv, $"fixed at 8 bits: {(r.Fixed.Layers.Count == 0 ? "none" : string.Join(", ", r.Fixed.Layers))}"));
         w.WriteLine(string.Create(inv, $"size   {r.SizeMiB:0.0000} MiB of {o.SizeBudgetMiB} MiB (slack {r.SizeSlackMiB:0.0000}); LP {r.SizeContinuousMiB:0.0000} MiB"));
         w.WriteLine(string.Create(inv, $"BitOps {r.BitOpsG:0.00} G (activations {o.ActivationBits} bits){(o.BitOpsBudgetG is { } g ? $" of {g} G (slack {r.BitOpsSlackG:0.00})" : "")}"));

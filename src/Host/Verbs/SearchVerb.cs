@@ -78,6 +78,9 @@ public sealed class SearchVerb : IVerb
     [Option("bn", Default = "eval", HelpText = "eval | batch: batch-norm with running statistics (default, deterministic) or with the batch's own statistics (the reference code's behaviour).")]
     public string BatchNorm { get; set; } = "eval";
 
+    [Option("accounting", Default = "pinned", HelpText = "pinned | reference: PTQ's stem and classifier pinned at 8 bits (default) or searched in the bit range and counted at their width (the reference code's PTQ accounting).")]
+    public string Accounting { get; set; } = "pinned";
+
     [Option("out", HelpText = "Write the JSON report to this file.")]
     public string? Out { get; set; }
 
@@ -119,6 +122,12 @@ public sealed class SearchVerb : IVerb
             "batch" => BatchNormMode.Batch,
             _ => throw new InvalidInputException($"--bn '{BatchNorm}' is unknown: expected eval or batch"),
         };
+        var accounting = Accounting switch
+        {
+            "pinned" => SizeAccounting.Pinned,
+            "reference" => SizeAccounting.Reference,
+            _ => throw new InvalidInputException($"--accounting '{Accounting}' is unknown: expected pinned or reference"),
+        };
         if (InputSize is { } s && (s < 8 || s > 1024)) throw new InvalidInputException($"--input-size {s} is invalid: expected 8..1024 pixels");
         if (Images < 2 || Images > 4096) throw new InvalidInputException($"--images {Images} is invalid: expected 2..4096");
         if (Plots is not null && File.Exists(Plots)) throw new InvalidInputException($"--plots '{Plots}' is a file, expected a folder");
@@ -126,7 +135,7 @@ public sealed class SearchVerb : IVerb
         // is fine even when that folder does not exist yet, because it is created before anything is written.
         if (Out is not null && !IsInsidePlotsFolder(Out)) AtomicFile.CheckWritable(Out);
         double beta = Beta ?? SearchOptions.DefaultBeta(modelName ?? "resnet18", mode);
-        var options = new SearchOptions(mode, SizeMb, beta, bits, BitOpsG, rule, ActBits, form, batchNorm);
+        var options = new SearchOptions(mode, SizeMb, beta, bits, BitOpsG, rule, ActBits, form, batchNorm, accounting);
 
         using IKernels kernels = BackendRegistry.Create(Device, Threads);
         using GraphModel model = LoadModel(modelName, out string weightsDescription);

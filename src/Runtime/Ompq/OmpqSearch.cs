@@ -11,7 +11,7 @@ public static class OmpqSearch
         Action<int, int, string>? onUnitReduced = null)
     {
         options.Bits.Validate();
-        IReadOnlyList<QuantUnit> units = model.Units(options.Mode);
+        IReadOnlyList<QuantUnit> units = SizeAccountingRules.Units(model, options.Mode, options.Accounting);
         FixedLayers fixedLayers = model.Fixed(options.Mode);
         var costs = new CostModel(units, fixedLayers, options.ActivationBits);
         // Validate the budgets before the forward pass so an impossible request fails at once.
@@ -47,7 +47,16 @@ public static class OmpqSearch
         return new SearchResult(model.Name, options.Mode, batch.Kernels.Info.Id, batch.Dim(0), options, unitResults, fixedLayers, orm,
             costs.SizeMiB(integer.Bits), costs.BitOpsG(integer.Bits), continuous.Objective, integer.Objective,
             continuousSizeBits / 8.0 / CostModel.BytesPerMiB, continuous.Method, integer.Method, integer.Nodes, integer.ProvenOptimal,
-            new SearchTimings(features, ormTime, solve), importance.LogScale, Warnings(importance, units, options));
+            new SearchTimings(features, ormTime, solve), importance.LogScale, Warnings(importance, units, options),
+            PinnedSizeMiB(model, options, fixedLayers, integer.Bits));
+    }
+
+    /// <summary>The size of <paramref name="bits"/> with the units the model pins counted at their fixed width (the default accounting).</summary>
+    private static double PinnedSizeMiB(IQuantizableModel model, SearchOptions options, FixedLayers fixedLayers, int[] bits)
+    {
+        IReadOnlyList<QuantUnit> pinned = model.Units(options.Mode);
+        var counted = bits.Select((b, i) => pinned[i].FixedBits ?? b).ToArray();
+        return new CostModel(pinned, fixedLayers, options.ActivationBits).SizeMiB(counted);
     }
 
     private static List<string> Warnings(LayerImportance importance, IReadOnlyList<QuantUnit> units, SearchOptions options)

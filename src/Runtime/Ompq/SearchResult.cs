@@ -30,6 +30,8 @@ public sealed record SearchTimings(double Features, double Orm, double Solve)
 /// <summary>
 /// Everything a search produced, enough to write the report and reproduce the decision. Warnings say where the
 /// result is weaker than it looks (e.g. coefficients the solver cannot resolve); the caller shows them.
+/// SizePinnedMiB is the size of the same widths under the default (pinned) accounting, beside SizeMiB under the one
+/// used, so a reference-accounting result shows what it weighs by this engine's rule.
 /// </summary>
 public sealed record SearchResult(
     string Model,
@@ -51,7 +53,8 @@ public sealed record SearchResult(
     bool IntegerProvenOptimal,
     SearchTimings Timings,
     double ThetaLogScale,
-    IReadOnlyList<string> Warnings)
+    IReadOnlyList<string> Warnings,
+    double SizePinnedMiB)
 {
     public double SizeSlackMiB => Options.SizeBudgetMiB - SizeMiB;
     public double? BitOpsSlackG => Options.BitOpsBudgetG is { } g ? g - BitOpsG : null;

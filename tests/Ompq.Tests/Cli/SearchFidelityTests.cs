@@ -51,4 +51,19 @@ public sealed class SearchFidelityTests
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("--bn 'train' is unknown: expected eval or batch", r.Error);
     }
+
+    [Fact]
+    public void ReferenceAccountingSearchesStemAndClassifierWithinTheBudget()
+    {
+        var r = CliRunner.Run("search", "--model", "resnet18", "--data", "synthetic", "--mode", "ptq", "--size-mb", "4.0",
+            "--accounting", "reference", "--beta", "1", "--images", "8", "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var json = JsonNode.Parse(r.Out)!.AsObject();
+        Assert.Equal("reference", (string)json["accounting"]!);
+        var units = json["units"]!.AsArray();
+        Assert.All(units, u => Assert.False((bool)u!["pinned"]!));
+        Assert.All(units, u => Assert.InRange((int)u!["bits"]!, 2, 4));
+        Assert.True((double)json["size_mib"]! <= 4.0);
+        Assert.True((double)json["size_mib_pinned_accounting"]! > (double)json["size_mib"]!);
+    }
 }
