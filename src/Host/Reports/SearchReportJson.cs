@@ -9,7 +9,7 @@ namespace Ompq.Host.Reports;
 /// </summary>
 public static class SearchReportJson
 {
-    public sealed record Context(int Seed, string Data, string Weights, double SetupSeconds);
+    public sealed record Context(int Seed, string Data, string Weights, double SetupSeconds, string Preprocess);
 
     public static byte[] Write(SearchResult r, Context context)
     {
@@ -24,6 +24,7 @@ public static class SearchReportJson
             w.WriteNumber("seed", context.Seed);
             w.WriteNumber("images", r.Images);
             w.WriteString("data", context.Data);
+            w.WriteString("preprocess", context.Preprocess);
             w.WriteString("weights", context.Weights);
             w.WriteNumber("beta", o.Beta);
             // Units' theta is θ_i / max θ; the spec's exp(−β·γ_i) is theta·exp(theta_log_scale) (often below 1e-308).

@@ -66,4 +66,18 @@ public sealed class SearchFidelityTests
         Assert.True((double)json["size_mib"]! <= 4.0);
         Assert.True((double)json["size_mib_pinned_accounting"]! > (double)json["size_mib"]!);
     }
+
+    [Fact]
+    public void PreprocessingIsExplicitAndReported()
+    {
+        string[] common = ["search", "--model", "resnet20", "--data", "synthetic", "--images", "8", "--size-mb", "0.15", "--json"];
+        var plain = CliRunner.Run([.. common]);
+        Assert.True(plain.ExitCode == 0, plain.Error);
+        Assert.Equal("imagenet", (string)JsonNode.Parse(plain.Out)!["preprocess"]!);
+        var none = CliRunner.Run([.. common, "--preprocess", "none"]);
+        Assert.True(none.ExitCode == 0, none.Error);
+        Assert.Contains("no normalisation", (string)JsonNode.Parse(none.Out)!["data"]!);
+        var bad = CliRunner.Run([.. common, "--preprocess", "caffe"]);
+        Assert.Contains("--preprocess 'caffe' is unknown: expected imagenet, cntk-bgr or none", bad.Error);
+    }
 }
