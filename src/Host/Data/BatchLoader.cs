@@ -10,7 +10,7 @@ namespace Ompq.Host.Data;
 /// </summary>
 public static class BatchLoader
 {
-    public sealed record Request(string Data, string? DataDir, int Count, int Channels, int Size, int Seed, bool OnnxConvention);
+    public sealed record Request(string Data, string? DataDir, int Count, int Channels, int Size, int Seed, Preprocessing Preprocess);
 
     public static ImageBatch Load(Request r)
     {
@@ -30,8 +30,7 @@ public static class BatchLoader
         return batch;
     }
 
-    private static Normalization ForChannels(Request r, Normalization gray)
-        => r.Channels == 3 ? (r.OnnxConvention ? Normalization.CaffeBgr : Normalization.ImageNet) : gray;
+    private static Normalization ForChannels(Request r, Normalization gray) => PreprocessingOption.For(r.Preprocess, r.Channels, gray);
 
     private static ImageBatch Synthetic(Request r)
     {

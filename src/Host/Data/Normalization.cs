@@ -5,8 +5,16 @@ public sealed record Normalization(string Name, float[] Mean, float[] Std, bool 
 {
     public static readonly Normalization ImageNet = new("ImageNet mean/std on RGB in [0,1]", [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
 
-    /// <summary>The CNTK-exported ONNX ResNet's convention: BGR order, pixels 0–255, minus the per-channel mean, no scaling.</summary>
-    public static readonly Normalization CaffeBgr = new("BGR 0-255 minus mean (103.939, 116.779, 123.68)", [103.939f, 116.779f, 123.68f], [1f, 1f, 1f], Bgr: true, Scale: 255f);
+    /// <summary>
+    /// The CNTK-exported ResNet-18 (ML.NET's DNN featurizer) as its publisher feeds it: BGR order, pixels 0–255, minus
+    /// a mean, no scaling. ML.NET subtracts a per-pixel mean image; without that image we subtract its channel means
+    /// (B 103.06, G 115.90, R 123.15), which differ from it only by how the mean varies across the picture.
+    /// </summary>
+    public static readonly Normalization CntkBgr = new("BGR 0-255 minus the CNTK ResNet mean image's channel means (103.06, 115.90, 123.15)",
+        [103.06f, 115.90f, 123.15f], [1f, 1f, 1f], Bgr: true, Scale: 255f);
+
+    /// <summary>Pixels as decoded, in [0, 1].</summary>
+    public static readonly Normalization None = new("no normalisation (pixels in [0,1])", [0f], [1f]);
 
     public static readonly Normalization FashionMnist = new("Fashion-MNIST mean 0.2860 / std 0.3530", [0.2860f], [0.3530f]);
     public static readonly Normalization Mnist = new("MNIST mean 0.1307 / std 0.3081", [0.1307f], [0.3081f]);

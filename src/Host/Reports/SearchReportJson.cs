@@ -9,7 +9,7 @@ namespace Ompq.Host.Reports;
 /// </summary>
 public static class SearchReportJson
 {
-    public sealed record Context(int Seed, string Data, string Weights, double SetupSeconds);
+    public sealed record Context(int Seed, string Data, string Weights, double SetupSeconds, string Preprocess);
 
     public static byte[] Write(SearchResult r, Context context)
     {
@@ -24,8 +24,13 @@ public static class SearchReportJson
             w.WriteNumber("seed", context.Seed);
             w.WriteNumber("images", r.Images);
             w.WriteString("data", context.Data);
+            w.WriteString("preprocess", context.Preprocess);
             w.WriteString("weights", context.Weights);
             w.WriteNumber("beta", o.Beta);
+            // Units' theta is θ_i / max θ; the spec's exp(−β·γ_i) is theta·exp(theta_log_scale) (often below 1e-308).
+            w.WriteNumber("theta_log_scale", r.ThetaLogScale);
+            w.WriteString("accounting", SizeAccountingRules.Name(o.Accounting));
+            w.WriteString("bn", o.BatchNorm == BatchNormMode.Batch ? "batch" : "eval");
             w.WriteString("coefficients", o.Coefficients == CoefficientRule.SuffixMean ? "suffix-mean" : "theta");
             w.WriteString("bits_range", o.Bits.ToString());
             w.WriteNumber("act_bits", o.ActivationBits);
@@ -38,6 +43,7 @@ public static class SearchReportJson
             w.WriteEndObject();
 
             w.WriteNumber("size_mib", r.SizeMiB);
+            w.WriteNumber("size_mib_pinned_accounting", r.SizePinnedMiB);
             w.WriteNumber("budget_mib", o.SizeBudgetMiB);
             w.WriteNumber("size_slack_mib", r.SizeSlackMiB);
             w.WriteNumber("size_continuous_mib", r.SizeContinuousMiB);
@@ -46,6 +52,9 @@ public static class SearchReportJson
             if (r.BitOpsSlackG is { } slack) w.WriteNumber("bitops_slack_g", slack); else w.WriteNull("bitops_slack_g");
             w.WriteNumber("objective_continuous", r.ObjectiveContinuous);
             w.WriteNumber("objective_integer", r.ObjectiveInteger);
+            w.WriteStartArray("warnings");
+            foreach (string warning in r.Warnings) w.WriteStringValue(warning);
+            w.WriteEndArray();
 
             w.WriteStartArray("units");
             foreach (var u in r.Units)

@@ -75,6 +75,15 @@ public sealed class SearchVerb : IVerb
     [Option("orm-form", Default = "auto", HelpText = "auto | gram | feature: how each unit enters the ORM (auto: feature form when d < n).")]
     public string OrmFormName { get; set; } = "auto";
 
+    [Option("bn", Default = "eval", HelpText = "eval | batch: batch-norm with running statistics (default, deterministic) or with the batch's own statistics (the reference code's behaviour).")]
+    public string BatchNorm { get; set; } = "eval";
+
+    [Option("accounting", Default = "pinned", HelpText = "pinned | reference: PTQ's stem and classifier pinned at 8 bits (default) or searched in the bit range and counted at their width (the reference code's PTQ accounting).")]
+    public string Accounting { get; set; } = "pinned";
+
+    [Option("preprocess", Default = "imagenet", HelpText = "imagenet | cntk-bgr | none: image normalisation. imagenet: ImageNet mean/std on RGB (grey models: the dataset's mean/std); cntk-bgr: BGR 0-255 minus the CNTK ResNet-18 ONNX's means; none: pixels in [0,1].")]
+    public string Preprocess { get; set; } = "imagenet";
+
     [Option("out", HelpText = "Write the JSON report to this file.")]
     public string? Out { get; set; }
 
@@ -110,6 +119,19 @@ public sealed class SearchVerb : IVerb
             "feature" => OrmForm.Feature,
             _ => throw new InvalidInputException($"--orm-form '{OrmFormName}' is unknown: expected auto, gram or feature"),
         };
+        var batchNorm = BatchNorm switch
+        {
+            "eval" => BatchNormMode.Eval,
+            "batch" => BatchNormMode.Batch,
+            _ => throw new InvalidInputException($"--bn '{BatchNorm}' is unknown: expected eval or batch"),
+        };
+        var accounting = Accounting switch
+        {
+            "pinned" => SizeAccounting.Pinned,
+            "reference" => SizeAccounting.Reference,
+            _ => throw new InvalidInputException($"--accounting '{Accounting}' is unknown: expected pinned or reference"),
+        };
+        Preprocessing preprocess = PreprocessingOption.Parse(Preprocess);
         if (InputSize is { } s && (s < 8 || s > 1024)) throw new InvalidInputException($"--input-size {s} is invalid: expected 8..1024 pixels");
         if (Images < 2 || Images > 4096) throw new InvalidInputException($"--images {Images} is invalid: expected 2..4096");
         if (Plots is not null && File.Exists(Plots)) throw new InvalidInputException($"--plots '{Plots}' is a file, expected a folder");
@@ -117,13 +139,13 @@ public sealed class SearchVerb : IVerb
         // is fine even when that folder does not exist yet, because it is created before anything is written.
         if (Out is not null && !IsInsidePlotsFolder(Out)) AtomicFile.CheckWritable(Out);
         double beta = Beta ?? SearchOptions.DefaultBeta(modelName ?? "resnet18", mode);
-        var options = new SearchOptions(mode, SizeMb, beta, bits, BitOpsG, rule, ActBits, form);
+        var options = new SearchOptions(mode, SizeMb, beta, bits, BitOpsG, rule, ActBits, form, batchNorm, accounting);
 
         using IKernels kernels = BackendRegistry.Create(Device, Threads);
         using GraphModel model = LoadModel(modelName, out string weightsDescription);
         var (channels, height, width) = model.InputShape;
         if (height != width) throw new InvalidInputException($"model input {height}×{width} is not square; expected a square input");
-        ImageBatch batch = BatchLoader.Load(new BatchLoader.Request(Data, DataDir, Images, channels, height, Seed, Onnx is not null));
+        ImageBatch batch = BatchLoader.Load(new BatchLoader.Request(Data, DataDir, Images, channels, height, Seed, preprocess));
         using Tensor input = Tensor.FromHost(kernels, batch.Pixels, batch.Count, channels, height, width);
         double setupSeconds = setup.Elapsed.TotalSeconds;
 
@@ -139,7 +161,7 @@ public sealed class SearchVerb : IVerb
         }
 
         // Everything is rendered before anything is written, so a failure leaves no partial output.
-        byte[] json = SearchReportJson.Write(result, new SearchReportJson.Context(Seed, batch.Description, weightsDescription, setupSeconds));
+        byte[] json = SearchReportJson.Write(result, new SearchReportJson.Context(Seed, batch.Description, weightsDescription, setupSeconds, PreprocessingOption.Name(preprocess)));
         byte[]? heatmap = Plots is null ? null : PngEncoder.Encode(SearchPlots.Heatmap(result.Orm));
         byte[]? chart = Plots is null ? null : PngEncoder.Encode(SearchPlots.BitsChart(result.Units));
         if (Plots is not null)
@@ -157,7 +179,12 @@ public sealed class SearchVerb : IVerb
             AtomicFile.Write(Path.Combine(Plots, "bits.png"), chart!);
         }
 
-        if (Json) context.Out.Write(System.Text.Encoding.UTF8.GetString(json));
+        if (Json)
+        {
+            context.Out.Write(System.Text.Encoding.UTF8.GetString(json));
+            // The table prints warnings itself; with --json they are in the report and, so nobody misses them, on stderr.
+            foreach (string warning in result.Warnings) context.Error.WriteLine($"warning: {warning}");
+        }
         else SearchSummary.Write(context.Out, result, batch.Description, weightsDescription);
         return Cli.Ok;
     }

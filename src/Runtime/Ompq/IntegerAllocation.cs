@@ -17,8 +17,16 @@ namespace Ompq.Runtime.Search;
 /// integer widths with linear value and weight, the relaxation of the choice set is the interval [min, max], so
 /// the fractional-knapsack greedy gives it; with two budgets the smaller of the two single-constraint bounds).
 ///
-/// In both, values within a relative 1e-12 count as equal, so the result is optimal to that precision and ties
-/// go to more bits on earlier units.
+/// Tie rule (both solvers): values that agree to within the rounding bound of a sum of L double products
+/// (<see cref="RelativeMargin"/>) count as equal, and among equal optima the lexicographically largest width vector
+/// in network order wins — the most bits on the earliest unit, then the next. Branch and bound enumerates in exactly
+/// that order (units in network order, widest first), so a later leaf replaces the incumbent only when strictly
+/// better, and a tie only replaces the LP-rounded seed when it comes first in that order; the DP's reconstruction
+/// keeps the widest of near-equal choices from the first unit on. So a budget that does not bind (a BitOps budget
+/// that sends the problem to branch and bound) does not change the result.
+/// The margin is the rounding bound, not a tolerance on θ: coefficients are normalised to a largest of 1 (θ is
+/// computed in the log domain, see <see cref="LayerImportance"/>), and a unit whose coefficient is below
+/// <see cref="Resolution"/> cannot change a double-precision objective, so its width follows the tie rule.
 /// </summary>
 public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes, string Method, bool ProvenOptimal = true)
 {
@@ -26,11 +34,11 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
     public const long NodeLimit = 100_000_000;
 
     public const string DynamicProgrammingMethod =
-        "exact multiple-choice knapsack: dynamic programming over the size grid scaled by gcd of unit sizes; ties to more bits on earlier units";
+        "exact multiple-choice knapsack: dynamic programming over the size grid scaled by gcd of unit sizes; ties to the lexicographically largest widths (more bits on earlier units)";
     public const string BranchAndBoundMethod =
-        "exact multiple-choice knapsack: depth-first branch and bound with LP-relaxation bounds, integer feasibility; ties to more bits on earlier units";
+        "exact multiple-choice knapsack: depth-first branch and bound with LP-relaxation bounds, integer feasibility; ties to the lexicographically largest widths (more bits on earlier units)";
 
-    private const double RelativeMargin = 1e-12;
+    private const double UnitRoundoff = 1.0 / (1L << 53);
     private const long MaxChoiceTableBytes = 64L << 20;
 
     public static IntegerAllocation Solve(AllocationProblem problem)
@@ -61,7 +69,19 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
         return max == 0 ? p : p with { Coefficients = p.Coefficients.Select(c => c / max).ToArray() };
     }
 
-    private static double Margin(double value) => RelativeMargin * Math.Max(1.0, Math.Abs(value));
+    /// <summary>
+    /// Relative rounding bound of comparing two objectives of <paramref name="units"/> terms each: each sum of L
+    /// products is within (L+1)·u of its exact value, and two of them are compared.
+    /// </summary>
+    public static double RelativeMargin(int units) => 2.0 * (units + 1) * UnitRoundoff;
+
+    /// <summary>
+    /// The smallest coefficient, relative to the largest, whose single bit can outweigh the rounding of the
+    /// objective (at most 8·L·max c): smaller coefficients are placed by the tie rule, not by θ.
+    /// </summary>
+    public static double Resolution(int units) => RelativeMargin(units) * BitRange.Highest * Math.Max(units, 1);
+
+    private static double Margin(double value, int units) => RelativeMargin(units) * Math.Max(1.0, Math.Abs(value));
 
     private static double ObjectiveOf(AllocationProblem p, int[] bits)
     {
@@ -123,7 +143,7 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
                 for (int t = widest - 1; t >= 0; t--)
                 {
                     double candidate = coefficient * t + best[c - w * t];
-                    if (candidate > value + Margin(value)) { chosen = t; value = candidate; }
+                    if (candidate > value + Margin(value, l)) { chosen = t; value = candidate; }
                 }
                 next[c] = value;
                 pick[c] = (byte)chosen;
@@ -158,6 +178,7 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
         private double _bestValue = double.NegativeInfinity;
         private long _nodes;
         private bool _stopped;
+        private bool _bestFromSearch;          // false while the incumbent is the LP-rounded seed
         private readonly int[] _twin;          // nearest earlier unit with identical weights and widths, or −1
         private readonly bool[] _twinFirst;    // the twin has the larger-or-equal coefficient: b_k ≤ b_twin (else b_k ≥ b_twin)
 
@@ -187,7 +208,8 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
                         && p.MinBits[j] == p.MinBits[k] && p.MaxBits[j] == p.MaxBits[k] && p.MaxBits[k] > p.MinBits[k])
                     {
                         _twin[k] = j;
-                        _twinFirst[k] = p.Coefficients[j] >= p.Coefficients[k];
+                        // Coefficients equal to within the rounding bound are equal: the earlier twin gets more bits.
+                        _twinFirst[k] = p.Coefficients[j] >= p.Coefficients[k] - RelativeMargin(_l);
                         break;
                     }
             }
@@ -222,14 +244,25 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
             }
             if (k == _l)
             {
-                if (_best is null || value > _bestValue + Margin(_bestValue))
+                double margin = Margin(_bestValue, _l);
+                if (_best is null || value > _bestValue + margin
+                    || (value >= _bestValue - margin && Compare(_current, _best, _l) > 0))
                 {
                     _bestValue = value;
                     _best = (int[])_current.Clone();
+                    _bestFromSearch = true;
                 }
                 return;
             }
-            if (_best is not null && value + Bound(k, sizeLeft, opsLeft) <= _bestValue + Margin(_bestValue)) return;
+            if (_best is not null)
+            {
+                double bound = value + Bound(k, sizeLeft, opsLeft), margin = Margin(_bestValue, _l);
+                // Depth-first, widest first, visits leaves in decreasing lexicographic order: once the incumbent
+                // came from the search every later leaf is smaller, so a tie cannot replace it. The seed can be
+                // replaced by a tie that comes before it, i.e. under a prefix at least as large as its own.
+                bool onlyLowerOrderLeft = _bestFromSearch || Compare(_current, _best, k) < 0;
+                if (onlyLowerOrderLeft ? bound <= _bestValue + margin : bound < _bestValue - margin) return;
+            }
 
             long size = _p.SizePerBit[k];
             long ops = _p.OpsPerBit[k];
@@ -251,6 +284,14 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
                 Visit(k + 1, value + _p.Coefficients[k] * b, sizeLeft - sizeUsed,
                     opsLeft == long.MaxValue ? long.MaxValue : opsLeft - opsUsed);
             }
+        }
+
+        /// <summary>Lexicographic comparison of the first <paramref name="count"/> widths.</summary>
+        private static int Compare(int[] a, int[] b, int count)
+        {
+            for (int i = 0; i < count; i++)
+                if (a[i] != b[i]) return a[i].CompareTo(b[i]);
+            return 0;
         }
 
         /// <summary>

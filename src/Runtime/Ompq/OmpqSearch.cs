@@ -11,7 +11,7 @@ public static class OmpqSearch
         Action<int, int, string>? onUnitReduced = null)
     {
         options.Bits.Validate();
-        IReadOnlyList<QuantUnit> units = model.Units(options.Mode);
+        IReadOnlyList<QuantUnit> units = SizeAccountingRules.Units(model, options.Mode, options.Accounting);
         FixedLayers fixedLayers = model.Fixed(options.Mode);
         var costs = new CostModel(units, fixedLayers, options.ActivationBits);
         // Validate the budgets before the forward pass so an impossible request fails at once.
@@ -19,7 +19,7 @@ public static class OmpqSearch
 
         var clock = Stopwatch.StartNew();
         using var ormBuilder = new OrthogonalityMatrix(batch.Kernels, units.Select(u => u.Name).ToArray(), batch.Dim(0), options.Form);
-        FeatureCapture.Run(model, batch, options.Mode, ormBuilder, onUnitReduced);
+        FeatureCapture.Run(model, batch, options.Mode, ormBuilder, onUnitReduced, options.BatchNorm);
         double features = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
@@ -47,6 +47,41 @@ public static class OmpqSearch
         return new SearchResult(model.Name, options.Mode, batch.Kernels.Info.Id, batch.Dim(0), options, unitResults, fixedLayers, orm,
             costs.SizeMiB(integer.Bits), costs.BitOpsG(integer.Bits), continuous.Objective, integer.Objective,
             continuousSizeBits / 8.0 / CostModel.BytesPerMiB, continuous.Method, integer.Method, integer.Nodes, integer.ProvenOptimal,
-            new SearchTimings(features, ormTime, solve));
+            new SearchTimings(features, ormTime, solve), importance.LogScale, Warnings(importance, units, options),
+            PinnedSizeMiB(model, options, fixedLayers, integer.Bits));
+    }
+
+    /// <summary>The size of <paramref name="bits"/> with the units the model pins counted at their fixed width (the default accounting).</summary>
+    private static double PinnedSizeMiB(IQuantizableModel model, SearchOptions options, FixedLayers fixedLayers, int[] bits)
+    {
+        IReadOnlyList<QuantUnit> pinned = model.Units(options.Mode);
+        var counted = bits.Select((b, i) => pinned[i].FixedBits ?? b).ToArray();
+        return new CostModel(pinned, fixedLayers, options.ActivationBits).SizeMiB(counted);
+    }
+
+    private static List<string> Warnings(LayerImportance importance, IReadOnlyList<QuantUnit> units, SearchOptions options)
+    {
+        var warnings = new List<string>();
+        double resolution = IntegerAllocation.Resolution(units.Count);
+        double spread = options.Beta * (importance.Gamma.Max() - importance.Gamma.Min());
+        int[] negligible = importance.NegligibleThetas(resolution);
+        if (negligible.Length > 0)
+        {
+            var dominant = Enumerable.Range(0, units.Count).Except(negligible).Select(i => units[i].Name);
+            warnings.Add(
+                $"θ collapses: {negligible.Length} of {units.Count} units have θ below {resolution:G2} of the largest " +
+                $"(β·(γ_max − γ_min) = {spread:G4}), so the coefficients depend only on the θ of {string.Join(", ", dominant)}; " +
+                "a smaller --beta keeps every unit's data in the coefficients");
+        }
+        int[] unresolved = importance.UnresolvedUnits(resolution)
+            .Where(i => units[i].FixedBits is null && options.Bits.Min < options.Bits.Max).ToArray();
+        if (unresolved.Length > 0)
+        {
+            warnings.Add(
+                $"{unresolved.Length} of {units.Count} units have coefficients below {resolution:G2} of the largest " +
+                $"(β·(γ_max − γ_min) = {spread:G4}), so their widths follow the tie rule (more bits to earlier units), " +
+                $"not θ: {string.Join(", ", unresolved.Select(i => units[i].Name))}; a smaller --beta spreads the coefficients");
+        }
+        return warnings;
     }
 }

@@ -7,14 +7,21 @@ namespace Ompq.Runtime.Search;
 /// Builds the orthogonality matrix (linear CKA, spec §3) from unit outputs without keeping them: each output
 /// X_i (n×d_i, on the device) is reduced as it arrives to what the ORM needs, and only the L×L matrix of
 /// Frobenius products crosses to the host, where it is normalised in double precision.
-/// Gram form (d_i ≥ n): K̃_i = centre(X_i·X_iᵀ), n×n, stacked so one FrobeniusProducts call covers all pairs.
+/// Gram form (d_i ≥ n): K̃_i = centre(X̄_i·X̄_iᵀ), n×n, stacked so one FrobeniusProducts call covers all pairs.
+/// X is centred before the Gram (X̄ = X minus its column means) because a float32 X·Xᵀ of features whose mean is
+/// large next to their spread loses the spread to cancellation when centred afterwards; H·X·Xᵀ·H = X̄·X̄ᵀ, and the
+/// centring after the Gram only removes what the float32 mean left behind.
 /// Feature form (d_i &lt; n): X̄_i = X_i minus its column means, n×d_i (smaller than n×n); ⟨K̃_i,K̃_j⟩ is
 /// ‖X̄_jᵀX̄_i‖²_F between two feature-form units and ⟨X̄_i, K̃_j·X̄_i⟩_F against a Gram-form unit.
 /// </summary>
 public sealed class OrthogonalityMatrix : IDisposable
 {
-    /// <summary>A centred Gram this small relative to ‖X‖²_F means the unit's output does not vary over the batch.</summary>
-    public const double ConstantFeatureThreshold = 1e-5;
+    /// <summary>
+    /// A centred Gram this small relative to ‖X‖²_F means the unit's output does not vary over the batch. With X
+    /// centred first a constant output leaves only the rounding of its mean (≈ 1e-14 of the energy), while a real
+    /// output whose mean is 1e4× its spread sits at 1e-8, so the threshold is between them.
+    /// </summary>
+    public const double ConstantFeatureThreshold = 1e-11;
 
     private readonly IKernels _k;
     private readonly IReadOnlyList<string> _names;
@@ -27,6 +34,7 @@ public sealed class OrthogonalityMatrix : IDisposable
     private readonly int[] _gramSlot;             // slot in _grams, or -1 for feature-form units
     private readonly DeviceBuffer?[] _centred;    // feature-form units: [X̄_i | scratch of the same size]
     private readonly long[] _featureSize;
+    private DeviceBuffer? _gramScratch;           // gram-form units: X̄ and its column means, reused unit to unit
     private int _gramCount;
 
     public OrthogonalityMatrix(IKernels kernels, IReadOnlyList<string> unitNames, int batch, OrmForm form = OrmForm.Auto)
@@ -63,28 +71,38 @@ public sealed class OrthogonalityMatrix : IDisposable
         BufferSlice x = output.Data;
         _k.FrobeniusProducts(1, x.Length, x, _featureNorms.Slice(unit, 1));
 
+        if (d > int.MaxValue) throw new InvalidInputException($"unit '{_names[unit]}' is too wide ({d}) to centre its features");
         bool featureForm = _form == OrmForm.Feature || (_form == OrmForm.Auto && d < _n);
         if (!featureForm)
         {
+            if (_gramScratch is null || _gramScratch.Length < (_n + 1) * d)
+            {
+                _gramScratch?.Dispose();
+                _gramScratch = null;
+                _gramScratch = _k.Allocate((_n + 1) * d);
+            }
+            BufferSlice xc = _gramScratch.Slice(0, _n * d);
+            CentreColumns(x, (int)d, xc, _gramScratch.Slice(_n * d, d));
             int slot = _gramCount++;
             BufferSlice k = _grams.Slice((long)slot * _n * _n, (long)_n * _n);
-            _k.Gram(_n, d, x, k);
+            _k.Gram(_n, d, xc, k);
             _k.CenterGram(_n, k, k);
             _gramSlot[unit] = slot;
             return;
         }
 
-        if (d > int.MaxValue) throw new InvalidInputException($"unit '{_names[unit]}' is too wide ({d}) for the feature-space form");
-        int di = (int)d;
         var buffer = _k.Allocate(2 * _n * d);
         _centred[unit] = buffer; // owned from here on, so Dispose frees it even if a kernel below throws
-        BufferSlice centred = buffer.Slice(0, _n * d);
-        BufferSlice mean = buffer.Slice(_n * d, d);
-        // mean = (1/n)·1ᵀX, then X̄ = X − 1·mean (rank-1 update with beta = 1).
-        _k.Gemm(new GemmShape(1, di, _n, Alpha: 1f / _n), _ones, x, mean);
-        _k.Copy(x, centred);
-        _k.Gemm(new GemmShape(_n, di, 1, Alpha: -1f, Beta: 1f), _ones, mean, centred);
+        CentreColumns(x, (int)d, buffer.Slice(0, _n * d), buffer.Slice(_n * d, d));
         _gramSlot[unit] = -1;
+    }
+
+    /// <summary>X̄ = X − 1·mean with mean = (1/n)·1ᵀX (a rank-1 update with beta = 1); X itself is left as it was.</summary>
+    private void CentreColumns(BufferSlice x, int d, BufferSlice centred, BufferSlice mean)
+    {
+        _k.Gemm(new GemmShape(1, d, _n, Alpha: 1f / _n), _ones, x, mean);
+        _k.Copy(x, centred);
+        _k.Gemm(new GemmShape(_n, d, 1, Alpha: -1f, Beta: 1f), _ones, mean, centred);
     }
 
     /// <summary>The L×L ORM (symmetric, unit diagonal, entries in [0, 1]) after every unit was added.</summary>
@@ -198,6 +216,7 @@ public sealed class OrthogonalityMatrix : IDisposable
         _grams.Dispose();
         _featureNorms.Dispose();
         _ones.Dispose();
+        _gramScratch?.Dispose();
         foreach (var b in _centred) b?.Dispose();
     }
 }

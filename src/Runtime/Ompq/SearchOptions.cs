@@ -11,7 +11,9 @@ public sealed record SearchOptions(
     double? BitOpsBudgetG = null,
     CoefficientRule Coefficients = CoefficientRule.SuffixMean,
     int ActivationBits = 8,
-    OrmForm Form = OrmForm.Auto)
+    OrmForm Form = OrmForm.Auto,
+    BatchNormMode BatchNorm = BatchNormMode.Eval,
+    SizeAccounting Accounting = SizeAccounting.Pinned)
 {
     /// <summary>
     /// β per model and mode. The reference scripts give ResNet-18 QAT 10, ResNet-50 QAT 3.3, ResNet-18 PTQ 100 and

@@ -2,7 +2,10 @@ using Ompq.Runtime.Nn;
 
 namespace Ompq.Runtime.Search;
 
-/// <summary>One unit's outcome: its cost data, importance and chosen width (and the LP's continuous width).</summary>
+/// <summary>
+/// One unit's outcome: its cost data, importance and chosen width (and the LP's continuous width). Theta is
+/// normalised (θ_i / max θ); the result's ThetaLogScale is the natural log of the factor divided out.
+/// </summary>
 public sealed record UnitResult(
     string Name,
     IReadOnlyList<string> Layers,
@@ -17,13 +20,19 @@ public sealed record UnitResult(
     double Theta,
     double Coefficient);
 
+
 /// <summary>Wall time of each phase in seconds (features = forward + on-device reduction; orm = products + normalising).</summary>
 public sealed record SearchTimings(double Features, double Orm, double Solve)
 {
     public double Total => Features + Orm + Solve;
 }
 
-/// <summary>Everything a search produced, enough to write the report and reproduce the decision.</summary>
+/// <summary>
+/// Everything a search produced, enough to write the report and reproduce the decision. Warnings say where the
+/// result is weaker than it looks (e.g. coefficients the solver cannot resolve); the caller shows them.
+/// SizePinnedMiB is the size of the same widths under the default (pinned) accounting, beside SizeMiB under the one
+/// used, so a reference-accounting result shows what it weighs by this engine's rule.
+/// </summary>
 public sealed record SearchResult(
     string Model,
     SearchMode Mode,
@@ -42,7 +51,10 @@ public sealed record SearchResult(
     string IntegerMethod,
     long SolverNodes,
     bool IntegerProvenOptimal,
-    SearchTimings Timings)
+    SearchTimings Timings,
+    double ThetaLogScale,
+    IReadOnlyList<string> Warnings,
+    double SizePinnedMiB)
 {
     public double SizeSlackMiB => Options.SizeBudgetMiB - SizeMiB;
     public double? BitOpsSlackG => Options.BitOpsBudgetG is { } g ? g - BitOpsG : null;

@@ -47,7 +47,8 @@ public sealed class TrainingExecutor : IDisposable
     public long PooledFloats => _context.PooledFloats;
 
     /// <summary>Runs the forward pass and returns the graph output (valid until <see cref="EndStep"/>).</summary>
-    public Tensor Forward(Tensor input)
+    /// <param name="onValue">Called with (value id, value) as each node's output is computed (feature capture).</param>
+    public Tensor Forward(Tensor input, Action<int, Tensor>? onValue = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         var (channels, _, _) = Model.InputShape;
@@ -69,6 +70,7 @@ public sealed class TrainingExecutor : IDisposable
                 : _context.Rent(shape);
             node.TrainForward(_context, _tapes[i], inputs, output);
             _values[i + 1] = output;
+            onValue?.Invoke(i + 1, output);
         }
         _forwardDone = true;
         return _values[_graph.OutputId]!;

@@ -21,19 +21,28 @@ public sealed class DataSourceTests
         }
         File.WriteAllText(Path.Combine(dir, "notes.txt"), "not an image");
 
-        var batch = BatchLoader.Load(new BatchLoader.Request(dir, null, 3, 3, 16, 0, OnnxConvention: false));
+        var batch = BatchLoader.Load(new BatchLoader.Request(dir, null, 3, 3, 16, 0, Preprocessing.ImageNet));
         Assert.Equal((3, 3, 16, 16), (batch.Count, batch.Channels, batch.Height, batch.Width));
         // Image 0 has blue = 255 in its background: ImageNet-normalised (1 − 0.406)/0.225.
         Assert.Equal((1f - 0.406f) / 0.225f, batch.Pixels[2 * 256 + 15 * 16 + 15], 4);
         // Green = 128/255 everywhere outside the red square.
         Assert.Equal((128f / 255f - 0.456f) / 0.224f, batch.Pixels[256 + 15 * 16 + 15], 4);
 
-        var gray = BatchLoader.Load(new BatchLoader.Request(dir, null, 2, 1, 16, 0, OnnxConvention: false));
+        var gray = BatchLoader.Load(new BatchLoader.Request(dir, null, 2, 1, 16, 0, Preprocessing.ImageNet));
         Assert.Equal(1, gray.Channels);
 
-        var onnx = BatchLoader.Load(new BatchLoader.Request(dir, null, 2, 3, 16, 0, OnnxConvention: true));
-        // BGR 0–255 minus mean: plane 0 is blue.
-        Assert.Equal(255f - 103.939f, onnx.Pixels[15 * 16 + 15], 3);
+        var onnx = BatchLoader.Load(new BatchLoader.Request(dir, null, 2, 3, 16, 0, Preprocessing.CntkBgr));
+        // BGR 0–255 minus the CNTK mean image's channel means: plane 0 is blue.
+        Assert.Equal(255f - 103.06f, onnx.Pixels[15 * 16 + 15], 3);
+        Assert.Equal(128f - 115.90f, onnx.Pixels[256 + 15 * 16 + 15], 3);
+
+        var raw = BatchLoader.Load(new BatchLoader.Request(dir, null, 2, 3, 16, 0, Preprocessing.None));
+        Assert.Equal(1f, raw.Pixels[2 * 256 + 15 * 16 + 15]);
+        Assert.Contains("no normalisation", raw.Description);
+
+        var ex = Assert.Throws<Ompq.Runtime.InvalidInputException>(() =>
+            BatchLoader.Load(new BatchLoader.Request(dir, null, 2, 1, 16, 0, Preprocessing.CntkBgr)));
+        Assert.Contains("--preprocess cntk-bgr needs a 3-channel model", ex.Message);
     }
 
     [Fact]
@@ -105,15 +114,15 @@ public sealed class DataSourceTests
         for (int i = 16; i < bytes.Length; i++) bytes[i] = (byte)(i * 7 % 256);
         File.WriteAllBytes(Path.Combine(dir, "t10k-images-idx3-ubyte"), bytes);
 
-        var batch = BatchLoader.Load(new BatchLoader.Request("mnist", dir, 4, 1, 28, 5, OnnxConvention: false));
+        var batch = BatchLoader.Load(new BatchLoader.Request("mnist", dir, 4, 1, 28, 5, Preprocessing.ImageNet));
         Assert.Equal(4 * 28 * 28, batch.Pixels.Length);
         Assert.Contains("MNIST", batch.Description);
         // Same seed, same draw; another seed, another draw.
-        Assert.Equal(batch.Pixels, BatchLoader.Load(new BatchLoader.Request("mnist", dir, 4, 1, 28, 5, false)).Pixels);
-        Assert.NotEqual(batch.Pixels, BatchLoader.Load(new BatchLoader.Request("mnist", dir, 4, 1, 28, 6, false)).Pixels);
+        Assert.Equal(batch.Pixels, BatchLoader.Load(new BatchLoader.Request("mnist", dir, 4, 1, 28, 5, Preprocessing.ImageNet)).Pixels);
+        Assert.NotEqual(batch.Pixels, BatchLoader.Load(new BatchLoader.Request("mnist", dir, 4, 1, 28, 6, Preprocessing.ImageNet)).Pixels);
 
         // 28×28 grey into a 3-channel 56×56 model: resized and replicated.
-        var rgb = BatchLoader.Load(new BatchLoader.Request("mnist", dir, 2, 3, 56, 5, false));
+        var rgb = BatchLoader.Load(new BatchLoader.Request("mnist", dir, 2, 3, 56, 5, Preprocessing.ImageNet));
         Assert.Equal(2 * 3 * 56 * 56, rgb.Pixels.Length);
         Assert.Contains("grey replicated to 3 channels", rgb.Description);
     }

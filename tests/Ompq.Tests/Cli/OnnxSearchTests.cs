@@ -25,10 +25,12 @@ public sealed class OnnxSearchTests
         string json = Path.Combine(dir, "report.json");
 
         var r = CliRunner.Run("search", "--onnx", OnnxTestModels.ResNet18Path, "--data", dir, "--images", "6",
-            "--mode", "qat", "--size-mb", "12", "--out", json);
+            "--mode", "qat", "--size-mb", "12", "--preprocess", "cntk-bgr", "--out", json);
 
         Assert.True(r.ExitCode == 0, r.Error);
         var report = JsonNode.Parse(File.ReadAllText(json))!;
+        Assert.Equal("cntk-bgr", (string)report["preprocess"]!);
+        Assert.Contains("BGR 0-255", (string)report["data"]!);
         var units = report["units"]!.AsArray();
         Assert.Equal(18, units.Count); // the CNTK export has 9 basic blocks → 2 QAT units each
         double size = (double)report["size_mib"]!;

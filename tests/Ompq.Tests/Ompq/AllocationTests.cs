@@ -271,8 +271,10 @@ public sealed class AllocationTests
         var orm = new double[,] { { 1, 0.5, 0.2 }, { 0.5, 1, 0.1 }, { 0.2, 0.1, 1 } };
         var imp = LayerImportance.FromOrm(orm, 2.0, CoefficientRule.SuffixMean);
         Assert.Equal([0.7, 0.6, 0.3], imp.Gamma.Select(g => Math.Round(g, 12)));
-        double[] theta = [Math.Exp(-1.4), Math.Exp(-1.2), Math.Exp(-0.6)];
+        // Normalised to the largest: θ_i / max θ = exp(−β·(γ_i − min γ)), and the dropped factor is exp(−β·min γ).
+        double[] theta = [Math.Exp(-0.8), Math.Exp(-0.6), 1.0];
         for (int i = 0; i < 3; i++) Assert.Equal(theta[i], imp.Theta[i], 14);
+        Assert.Equal(-0.6, imp.LogScale, 14);
         Assert.Equal((theta[0] + theta[1] + theta[2]) / 3, imp.Coefficients[0], 14);
         Assert.Equal((theta[1] + theta[2]) / 2, imp.Coefficients[1], 14);
         Assert.Equal(theta[2], imp.Coefficients[2], 14);

@@ -50,6 +50,9 @@ public sealed class GraphModel : IQuantizableModel
 
     public FixedLayers Fixed(SearchMode mode) => _fixed[mode];
 
+    /// <summary>Indices of the units (of <paramref name="mode"/>) whose output is graph value <paramref name="valueId"/>; empty if none.</summary>
+    public IReadOnlyList<int> UnitsCapturedAt(SearchMode mode, int valueId) => (IReadOnlyList<int>?)_captures[mode][valueId] ?? Array.Empty<int>();
+
     /// <summary>Parameter count for the size budget of a weight layer (conv: weight + bias + 2·C for its BN; linear: weight + bias).</summary>
     public long LayerParams(string layer) => Graph.Node(layer) switch
     {
