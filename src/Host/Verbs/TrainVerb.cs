@@ -121,6 +121,8 @@ public sealed class TrainVerb : IVerb
         var train = LabelledDataSets.Open(Data, DataSplit.Train, DataDir, InputSize ?? LabelledDataSets.DefaultFolderImageSize);
         var test = NoTest ? null : LabelledDataSets.Open(Data, DataSplit.Test, DataDir, InputSize ?? LabelledDataSets.DefaultFolderImageSize);
         var (channels, size, _) = train.ImageShape;
+        if (InputSize is { } requested && requested != size)
+            throw new InvalidInputException($"--input-size {requested} does not match {train.Name}'s {size}×{size} images (only image folders are resized)");
         using GraphModel model = resumeFrom is not null
             ? resumeFrom.CreateModel(Out)
             : ModelZoo.Create(Model, InputSize ?? size, Seed, train.Classes, channels);
