@@ -37,9 +37,10 @@ public sealed class DeviceParameter
 public sealed class DeviceParameters : IDisposable
 {
     private readonly List<DeviceParameter> _ordered = new();
+    private readonly List<DeviceParameter> _trainable = new();
     private readonly Dictionary<string, DeviceParameter> _byName = new(StringComparer.Ordinal);
 
-    /// <param name="trainable">Names that get gradients; every other parameter the graph reads is uploaded as a buffer.</param>
+    /// <summary>Uploads every parameter the graph reads; those a node declares trainable also get a gradient buffer.</summary>
     public DeviceParameters(IKernels kernels, ModelGraph graph, ParameterStore store)
     {
         Kernels = kernels;
@@ -63,6 +64,7 @@ public sealed class DeviceParameters : IDisposable
                 }
                 var parameter = new DeviceParameter(name, (int[])host.Shape.Clone(), value, gradient);
                 _ordered.Add(parameter);
+                if (parameter.IsTrainable) _trainable.Add(parameter);
                 _byName[name] = parameter;
             }
         }
@@ -78,7 +80,8 @@ public sealed class DeviceParameters : IDisposable
     /// <summary>Every parameter and buffer in the order the graph first reads them (the optimizer's fixed order).</summary>
     public IReadOnlyList<DeviceParameter> All => _ordered;
 
-    public IEnumerable<DeviceParameter> Trainable => _ordered.Where(p => p.IsTrainable);
+    /// <summary>The trainable subset of <see cref="All"/>, same order.</summary>
+    public IReadOnlyList<DeviceParameter> Trainable => _trainable;
 
     public long TrainableCount => Trainable.Sum(p => p.Length);
 
@@ -109,6 +112,7 @@ public sealed class DeviceParameters : IDisposable
             foreach (var slot in p.Slots) slot.Dispose();
         }
         _ordered.Clear();
+        _trainable.Clear();
         _byName.Clear();
     }
 }

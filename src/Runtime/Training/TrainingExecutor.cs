@@ -16,7 +16,8 @@ public sealed class TrainingExecutor : IDisposable
     private readonly ModelGraph _graph;
     private readonly TrainingContext _context;
     private readonly NodeTape[] _tapes;
-    private readonly bool[] _reachesParameters;
+    private readonly bool[][] _needsGradient;
+    private readonly bool[] _hasWork;
     private readonly Tensor?[] _values;
     private readonly Dictionary<(int, int), int[][]> _shapes = new();
     private bool _forwardDone;
@@ -29,7 +30,10 @@ public sealed class TrainingExecutor : IDisposable
         _context = new TrainingContext(Parameters);
         _tapes = _graph.Nodes.Select(_ => new NodeTape()).ToArray();
         _values = new Tensor?[_graph.ValueCount];
-        _reachesParameters = ValuesDependingOnParameters(_graph);
+        // Which inputs of each node need a gradient, and which nodes have any backward work: fixed by the graph.
+        var reaches = ValuesDependingOnParameters(_graph);
+        _needsGradient = _graph.InputIds.Select(ids => ids.Select(id => reaches[id]).ToArray()).ToArray();
+        _hasWork = _graph.Nodes.Select((node, i) => _needsGradient[i].Any(b => b) || node.TrainableParameterNames.Any()).ToArray();
     }
 
     public GraphModel Model { get; }
@@ -92,12 +96,10 @@ public sealed class TrainingExecutor : IDisposable
         var nodes = _graph.Nodes;
         for (int i = nodes.Count - 1; i >= 0; i--)
         {
-            if (gradients[i + 1] is not { } outputGrad) continue;
+            if (gradients[i + 1] is not { } outputGrad || !_hasWork[i]) continue;
             var ids = _graph.InputIds[i];
-            var needs = ids.Select(id => _reachesParameters[id]).ToArray();
-            if (!needs.Any(b => b) && !nodes[i].TrainableParameterNames.Any()) continue;
             var inputGradients = new Tensor?[ids.Length];
-            nodes[i].Backward(_context, _tapes[i], Inputs(i), _values[i + 1]!, outputGrad, needs, inputGradients);
+            nodes[i].Backward(_context, _tapes[i], Inputs(i), _values[i + 1]!, outputGrad, _needsGradient[i], inputGradients);
             for (int j = 0; j < ids.Length; j++)
                 if (inputGradients[j] is { } g) Accumulate(gradients, ids[j], g);
         }
