@@ -14,9 +14,16 @@ namespace Ompq.Host.Benchmarking;
 /// </summary>
 public sealed class TorchGraphNetwork : IDisposable
 {
-    public TorchGraphNetwork(GraphModel model)
+    private readonly Func<WeightLayerNode, TorchTensor, TorchTensor>? _weightTransform;
+
+    /// <param name="weightTransform">
+    /// What a conv or linear layer computes with instead of its weight parameter (e.g. a fake-quantized copy for
+    /// quantization-aware training, built from the parameter so autograd reaches it); null uses the parameter itself.
+    /// </param>
+    public TorchGraphNetwork(GraphModel model, Func<WeightLayerNode, TorchTensor, TorchTensor>? weightTransform = null)
     {
         Model = model;
+        _weightTransform = weightTransform;
         var trainable = new HashSet<string>(model.Graph.Nodes.SelectMany(n => n.TrainableParameterNames), StringComparer.Ordinal);
         foreach (var name in model.Parameters.Names)
         {
@@ -62,7 +69,7 @@ public sealed class TorchGraphNetwork : IDisposable
     private TorchTensor Run(GraphNode node, TorchTensor[] x) => node switch
     {
         ConvNode c => ConvBn(c, x[0]),
-        LinearNode l => Act(nn.functional.linear(x[0].reshape(x[0].shape[0], -1), Tensors[l.WeightName], l.BiasName is null ? null : Tensors[l.BiasName]), l.Activation),
+        LinearNode l => Act(nn.functional.linear(x[0].reshape(x[0].shape[0], -1), Weight(l), l.BiasName is null ? null : Tensors[l.BiasName]), l.Activation),
         AddNode a => Act(x[0] + x[1], a.Activation),
         ActivationNode a => Act(x[0], a.Activation),
         GlobalAvgPoolNode => x[0].mean(new long[] { 2, 3 }, keepdim: true),
@@ -76,11 +83,14 @@ public sealed class TorchGraphNetwork : IDisposable
     private TorchTensor ConvBn(ConvNode c, TorchTensor x)
     {
         var g = c.Geometry;
-        var y = nn.functional.conv2d(x, Tensors[c.WeightName], c.BiasName is null ? null : Tensors[c.BiasName],
+        var y = nn.functional.conv2d(x, Weight(c), c.BiasName is null ? null : Tensors[c.BiasName],
             new long[] { g.StrideH, g.StrideW }, new long[] { g.PadH, g.PadW }, new long[] { g.DilationH, g.DilationW }, g.Groups);
         if (c.BatchNorm is not null) y = Bn(c.BatchNorm, y);
         return Act(y, c.Activation);
     }
+
+    private TorchTensor Weight(WeightLayerNode layer)
+        => _weightTransform is null ? Tensors[layer.WeightName] : _weightTransform(layer, Tensors[layer.WeightName]);
 
     private TorchTensor Bn(BatchNormParams p, TorchTensor x)
         => nn.functional.batch_norm(x, Tensors[p.RunningMean], Tensors[p.RunningVar], Tensors[p.Gamma], Tensors[p.Beta], training: true, momentum: 0.1, eps: p.Eps);

@@ -1,4 +1,5 @@
 using Ompq.Kernels;
+using Ompq.Runtime.Nn.Graph;
 using Ompq.Runtime.Tensors;
 
 namespace Ompq.Runtime.Training;
@@ -23,6 +24,9 @@ public sealed class TrainingContext : IDisposable
 
     /// <summary>True while training: batch-norm normalizes with batch statistics and updates its running statistics.</summary>
     public bool Training { get; internal set; } = true;
+
+    /// <summary>Layers trained with fake-quantized weights (quantization-aware training); none by default.</summary>
+    internal WeightBits WeightBits { get; set; } = WeightBits.None;
 
     /// <summary>Batch-norm running-statistics momentum (PyTorch's default 0.1).</summary>
     public float BatchNormMomentum { get; init; } = 0.1f;

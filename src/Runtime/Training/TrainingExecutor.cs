@@ -47,6 +47,22 @@ public sealed class TrainingExecutor : IDisposable
         set => _context.Training = value;
     }
 
+    /// <summary>Bit-widths at which weight layers train (empty = full precision).</summary>
+    public IReadOnlyDictionary<string, int> WeightBitWidths => _context.WeightBits.Bits;
+
+    /// <summary>
+    /// Quantization-aware training from the next <see cref="Forward"/> on: each named conv or linear layer computes with
+    /// its weight fake-quantized symmetrically per output channel to the given bits (2..8), and its weight gradient
+    /// passes the straight-through estimator (<see cref="WeightFakeQuant"/>). The fp32 weights stay what the optimizer
+    /// updates. Null or an empty map trains at full precision.
+    /// </summary>
+    public void SetWeightBits(IReadOnlyDictionary<string, int>? bits)
+    {
+        var checkedBits = WeightBits.For(_graph, Model.Name, bits);
+        EndStep(); // a tape recorded under other bit-widths has other entries: its Backward would misread them
+        _context.WeightBits = checkedBits;
+    }
+
     /// <summary>Step activation memory held by the pool (floats).</summary>
     public long PooledFloats => _context.PooledFloats;
 

@@ -32,19 +32,23 @@ public sealed class TrainingStepTests
         RunStep(kernels, name, size, batch);
     }
 
-    internal static void RunStep(IKernels kernels, string name, int size, int batch)
+    /// <param name="weightBits">Per-layer bit-widths of fake-quantized weights (quantization-aware training), or null.</param>
+    internal static void RunStep(IKernels kernels, string name, int size, int batch,
+        Func<GraphModel, IReadOnlyDictionary<string, int>>? weightBits = null)
     {
         using var model = ModelZoo.Create(name, size, seed: 3, classes: 10);
+        var bits = weightBits?.Invoke(model);
         RandomizeBatchNorms(model, seed: 5);
         var (c, h, w) = model.InputShape;
         var rng = new Random(7);
         var images = Reference.RandomData.Uniform(rng, (long)batch * c * h * w);
         var labels = Enumerable.Range(0, batch).Select(_ => rng.Next(10)).ToArray();
 
-        using var reference = new TorchGraphReference(model);
+        using var reference = new TorchGraphReference(model, bits);
         var (expectedLogits, expectedLoss) = reference.Step(images, new long[] { batch, c, h, w }, labels.Select(l => (long)l).ToArray());
 
         using var executor = new TrainingExecutor(model, kernels);
+        executor.SetWeightBits(bits);
         using var input = Tensor.FromHost(kernels, images, batch, c, h, w);
         using var labelBuffer = kernels.Allocate(batch);
         kernels.Upload(labels.Select(l => (float)l).ToArray(), labelBuffer);

@@ -110,7 +110,11 @@ public sealed class ConvNode : WeightLayerNode
         kernels.Conv2d(shape, x.Data, weights[0], weights[1], output.Data, new Epilogue(Activation));
     }
 
-    /// <summary>Training keeps the batch-norm unfused: conv into a saved pre-normalization tensor, then batch statistics.</summary>
+    /// <summary>
+    /// Training keeps the batch-norm unfused: conv into a saved pre-normalization tensor, then batch statistics. With a
+    /// bit-width for this layer the conv runs with the fake-quantized weight (<see cref="WeightFakeQuant"/>); the
+    /// batch-norm then still normalizes with batch statistics after the quantized conv, not folded into the weight.
+    /// </summary>
     internal override void TrainForward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output)
     {
         var x = inputs[0];
@@ -118,13 +122,14 @@ public sealed class ConvNode : WeightLayerNode
         var weight = p[WeightName];
         var shape = ShapeFor(x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3), weight.Shape);
         BufferSlice? bias = BiasName is null ? null : p[BiasName].Value.All;
+        var used = WeightFakeQuant.Quantize(context, tape, Name, weight);
         if (BatchNorm is null)
         {
-            context.Kernels.Conv2d(shape, x.Data, weight.Value, bias, output.Data, new Epilogue(Activation));
+            context.Kernels.Conv2d(shape, x.Data, used, bias, output.Data, new Epilogue(Activation));
             return;
         }
         var preNorm = context.Rent(output.Shape);
-        context.Kernels.Conv2d(shape, x.Data, weight.Value, bias, preNorm.Data, Epilogue.None);
+        context.Kernels.Conv2d(shape, x.Data, used, bias, preNorm.Data, Epilogue.None);
         tape.Save(preNorm);
         BatchNormStep.Forward(context, tape, BatchNorm, preNorm, output, Activation);
     }
@@ -137,14 +142,16 @@ public sealed class ConvNode : WeightLayerNode
         var p = context.Parameters;
         var weight = p[WeightName];
         var shape = ShapeFor(x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3), weight.Shape);
+        int first = WeightFakeQuant.TapeOffset(context, Name);
         var gradient = BatchNorm is null
             ? context.ActivationGradient(Activation, output, outputGradient)
-            : BatchNormStep.Backward(context, tape, 1, BatchNorm, tape[0], output, outputGradient, Activation);
+            : BatchNormStep.Backward(context, tape, first + 1, BatchNorm, tape[first], output, outputGradient, Activation);
         if (BiasName is not null) k.ChannelSum(shape.N, shape.K, (long)shape.P * shape.Q, gradient.Data, p[BiasName].Gradient!);
         k.Conv2dBackwardWeight(shape, x.Data, gradient.Data, weight.Gradient!);
+        WeightFakeQuant.StraightThrough(context, tape, Name, weight);
         if (!needsGradient[0]) return;
         var dx = context.Rent(x.Shape);
-        k.Conv2dBackwardData(shape, gradient.Data, weight.Value, dx.Data);
+        k.Conv2dBackwardData(shape, gradient.Data, WeightFakeQuant.Used(context, tape, Name, weight), dx.Data);
         inputGradients[0] = dx;
     }
 }

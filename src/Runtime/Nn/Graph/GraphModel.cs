@@ -86,18 +86,7 @@ public sealed class GraphModel : IQuantizableModel
     /// quantized symmetrically per output channel to the given bits (2..8, spec §8); the bias stays fp32. Pass null
     /// or an empty map for full precision. The stored parameters are not changed.
     /// </summary>
-    public void SetWeightBits(IReadOnlyDictionary<string, int>? bits)
-    {
-        var copy = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (layer, b) in bits ?? new Dictionary<string, int>())
-        {
-            if (!Graph.TryGetNode(layer, out var node) || node is not WeightLayerNode)
-                throw new ArgumentException($"'{layer}' is not a conv or linear layer of model '{Name}'");
-            if (b < 2 || b > 8) throw new ArgumentException($"layer '{layer}': bit width must be in 2..8, got {b}");
-            copy[layer] = b;
-        }
-        _weightBits = new WeightBits(copy);
-    }
+    public void SetWeightBits(IReadOnlyDictionary<string, int>? bits) => _weightBits = WeightBits.For(Graph, Name, bits);
 
     private int[][] ShapesFor(int height, int width)
     {

@@ -51,6 +51,7 @@ public sealed class LinearNode : WeightLayerNode
         kernels.Linear(shape, x.Data, weights[0], weights[1], output.Data, new Epilogue(Activation));
     }
 
+    /// <summary>With a bit-width for this layer the product uses the fake-quantized weight (<see cref="WeightFakeQuant"/>).</summary>
     internal override void TrainForward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output)
     {
         var x = inputs[0];
@@ -58,10 +59,11 @@ public sealed class LinearNode : WeightLayerNode
         int batch = x.Dim(0);
         var shape = new LinearShape(batch, (int)(x.Size / batch), output.Dim(1));
         BufferSlice? bias = BiasName is null ? null : p[BiasName].Value.All;
-        context.Kernels.Linear(shape, x.Data, p[WeightName].Value, bias, output.Data, new Epilogue(Activation));
+        var used = WeightFakeQuant.Quantize(context, tape, Name, p[WeightName]);
+        context.Kernels.Linear(shape, x.Data, used, bias, output.Data, new Epilogue(Activation));
     }
 
-    /// <summary>dW = dYᵀ·X, db = Σ_batch dY, dX = dY·W, all through the GEMM.</summary>
+    /// <summary>dW = dYᵀ·X, db = Σ_batch dY, dX = dY·W, all through the GEMM (W the fake-quantized weight in QAT, dW through the STE).</summary>
     internal override void Backward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output,
         Tensor outputGradient, bool[] needsGradient, Tensor?[] inputGradients)
     {
@@ -71,11 +73,13 @@ public sealed class LinearNode : WeightLayerNode
         int batch = x.Dim(0), outFeatures = output.Dim(1);
         int inFeatures = (int)(x.Size / batch);
         var gradient = context.ActivationGradient(Activation, output, outputGradient);
-        k.Gemm(new GemmShape(outFeatures, inFeatures, batch, TransA: true), gradient.Data, x.Data, p[WeightName].Gradient!);
+        var weight = p[WeightName];
+        k.Gemm(new GemmShape(outFeatures, inFeatures, batch, TransA: true), gradient.Data, x.Data, weight.Gradient!);
+        WeightFakeQuant.StraightThrough(context, tape, Name, weight);
         if (BiasName is not null) k.ChannelSum(batch, outFeatures, 1, gradient.Data, p[BiasName].Gradient!);
         if (!needsGradient[0]) return;
         var dx = context.Rent(x.Shape);
-        k.Gemm(new GemmShape(batch, inFeatures, outFeatures), gradient.Data, p[WeightName].Value, dx.Data);
+        k.Gemm(new GemmShape(batch, inFeatures, outFeatures), gradient.Data, WeightFakeQuant.Used(context, tape, Name, weight), dx.Data);
         inputGradients[0] = dx;
     }
 }

@@ -38,6 +38,11 @@ public sealed class IlgpuCpuModelTests(IlgpuCpuFixture fixture) : IClassFixture<
     public void ResNet20TrainingStepMatchesTorchAutograd()
         => Ompq.Tests.Training.TrainingStepTests.RunStep(fixture.Kernels, "resnet20", InputSize, 4);
 
+    /// <summary>The same step with fake-quantized weights (4-bit convs, 8-bit stem and classifier) and the STE.</summary>
+    [Fact]
+    public void ResNet20QatStepMatchesTorchStraightThrough()
+        => Ompq.Tests.Training.TrainingStepTests.RunStep(fixture.Kernels, "resnet20", InputSize, 4, Ompq.Tests.Training.QatStepTests.MixedBits);
+
     [Fact]
     public void OmpqSearchOnResNet20GivesTheSameBitsAsTheCpuBackend()
     {
