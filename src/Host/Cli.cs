@@ -21,6 +21,7 @@ public static class Cli
         typeof(DevicesVerb),
         typeof(SearchVerb),
         typeof(TrainVerb),
+        typeof(QatVerb),
         typeof(EvalVerb),
         typeof(BenchVerb),
     ];

@@ -62,7 +62,16 @@ public sealed class EvalVerb : IVerb
         string dataName = Data ?? checkpoint.Dataset;
         ILabelledImages data = LabelledDataSets.Open(dataName, split, DataDir, checkpoint.Model.InputSize);
         if (Limit is { } limit) data = LabelledSubset.First(data, limit);
-        if (UniformBits is { } bits) model.SetWeightBits(model.WeightLayers.ToDictionary(l => l.Name, _ => bits));
+        // A checkpoint from `ompq qat` is evaluated at the bits it was fine-tuned for, unless --uniform-bits overrides them.
+        var weightBits = UniformBits is { } bits ? model.WeightLayers.ToDictionary(l => l.Name, _ => bits) : checkpoint.WeightBits;
+        try
+        {
+            model.SetWeightBits(weightBits);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidInputException($"{Weights}: {e.Message}", e);
+        }
 
         var result = Evaluator.Run(model, kernels, data, Batch);
         if (Json)
@@ -80,13 +89,20 @@ public sealed class EvalVerb : IVerb
                 json.WriteString("weights", Weights);
                 json.WriteString("device", kernels.Info.Id);
                 if (UniformBits is { } u) json.WriteNumber("weight_bits", u);
+                else if (weightBits.Count > 0)
+                {
+                    json.WriteStartObject("weight_bits");
+                    foreach (var (layer, layerBits) in weightBits) json.WriteNumber(layer, layerBits);
+                    json.WriteEndObject();
+                }
                 json.WriteEndObject();
             }
             context.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
         }
         else
         {
-            string quant = UniformBits is { } u ? $", weights fake-quantized to {u} bits" : "";
+            string quant = UniformBits is { } u ? $", weights fake-quantized to {u} bits"
+                : weightBits.Count > 0 ? $", weights fake-quantized to {weightBits.Values.Min()}..{weightBits.Values.Max()} bits as fine-tuned" : "";
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{checkpoint.Model.Name} on {data.Name}{quant}: top-1 {result.Top1 * 100:F2}% ({(long)Math.Round(result.Top1 * result.Images)}/{result.Images}), loss {result.Loss:F4}, {result.Seconds:F1} s"));
         }

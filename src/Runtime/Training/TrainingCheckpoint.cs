@@ -33,6 +33,7 @@ public sealed class TrainingCheckpoint
     public const string FormatName = "ompq-checkpoint";
     public const int FormatVersion = 1;
     private const string OptimizerPrefix = "optimizer.";
+    private const string WeightBitsKey = "weight_bits";
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -41,8 +42,10 @@ public sealed class TrainingCheckpoint
     };
 
     public TrainingCheckpoint(ModelIdentity model, string dataset, TrainingOptions options, TrainingState state,
-        IReadOnlyList<KeyValuePair<string, HostTensor>> parameters, IReadOnlyDictionary<string, HostTensor> optimizerSlots, long optimizerSteps)
+        IReadOnlyList<KeyValuePair<string, HostTensor>> parameters, IReadOnlyDictionary<string, HostTensor> optimizerSlots, long optimizerSteps,
+        IReadOnlyDictionary<string, int>? weightBits = null)
     {
+        WeightBits = weightBits ?? new Dictionary<string, int>();
         Model = model;
         Dataset = dataset;
         Options = options;
@@ -62,6 +65,12 @@ public sealed class TrainingCheckpoint
     public IReadOnlyDictionary<string, HostTensor> OptimizerSlots { get; }
     public long OptimizerSteps { get; }
 
+    /// <summary>
+    /// Per-layer weight bit-widths the run trained with (quantization-aware training; empty for a float run): the
+    /// model is meant to be evaluated with them (<see cref="GraphModel.SetWeightBits"/>). Metadata "weight_bits", absent when empty.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> WeightBits { get; }
+
     /// <summary>Takes the device state of a run (weights into the model's store, optimizer slots to the host).</summary>
     public static TrainingCheckpoint Capture(Trainer trainer, string dataset, TrainingState state)
     {
@@ -78,7 +87,8 @@ public sealed class TrainingCheckpoint
                 slots[$"{names[s]}.{p.Name}"] = host;
             }
         var parameters = model.Parameters.Names.Select(n => new KeyValuePair<string, HostTensor>(n, model.Parameters[n])).ToArray();
-        return new TrainingCheckpoint(ModelIdentity.Of(model), dataset, trainer.Options, state, parameters, slots, trainer.Optimizer.Steps);
+        return new TrainingCheckpoint(ModelIdentity.Of(model), dataset, trainer.Options, state, parameters, slots, trainer.Optimizer.Steps,
+            trainer.Executor.WeightBitWidths);
     }
 
     public void Save(string path)
@@ -95,6 +105,7 @@ public sealed class TrainingCheckpoint
             ["state"] = JsonSerializer.Serialize(State, Json),
             ["optimizer_steps"] = OptimizerSteps.ToString(CultureInfo.InvariantCulture),
         };
+        if (WeightBits.Count > 0) metadata[WeightBitsKey] = JsonSerializer.Serialize(WeightBits, Json);
         SafetensorsWriter.Write(path, tensors, metadata);
     }
 
@@ -131,7 +142,8 @@ public sealed class TrainingCheckpoint
             if (e.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal)) slots[e.Name[OptimizerPrefix.Length..]] = e.Tensor;
             else parameters.Add(new(e.Name, e.Tensor));
         }
-        return new TrainingCheckpoint(model, Field("dataset"), options, state, parameters, slots, steps);
+        var weightBits = metadata.ContainsKey(WeightBitsKey) ? Parse<Dictionary<string, int>>(WeightBitsKey) : null;
+        return new TrainingCheckpoint(model, Field("dataset"), options, state, parameters, slots, steps, weightBits);
     }
 
     /// <summary>Builds the zoo model the checkpoint names and loads its weights (missing or mis-shaped tensors are named).</summary>

@@ -145,7 +145,7 @@ public sealed class BadInputTests
 
     [Fact]
     public void UnknownVerbIsOneLineListingTheVerbs() =>
-        AssertBadInput(CliRunner.Run("frobnicate"), "expected one of the verbs devices, search, train, eval, bench");
+        AssertBadInput(CliRunner.Run("frobnicate"), "expected one of the verbs devices, search, train, qat, eval, bench");
 
     [Fact]
     public void HelpIsNotAnError()
