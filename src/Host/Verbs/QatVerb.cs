@@ -1,6 +1,5 @@
 using CommandLine;
 using Ompq.Host.Data;
-using Ompq.Host.Reports;
 using Ompq.Kernels;
 using Ompq.Runtime;
 using Ompq.Runtime.Device;
@@ -93,33 +92,7 @@ public sealed class QatVerb : IVerb
 
         using var trainer = new Trainer(model, kernels, train, options);
         trainer.Executor.SetWeightBits(bits);
-        var bar = new TrainingProgressLine(context.Error, context.InteractiveError && !Json);
-        Func<EvaluationResult>? evaluate = testSet is null ? null : () => Evaluator.Run(model, kernels, testSet);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        int reported = 0;
-        var progress = new InlineProgress<TrainingProgress>(p => bar.Report(p));
-        TrainingState final;
-        try
-        {
-            final = trainer.Run(new TrainingState(), s =>
-            {
-                TrainingCheckpoint.Capture(trainer, dataName, s).Save(Out);
-                if (s.Batch == 0 && s.History.Count > reported)
-                {
-                    bar.Clear();
-                    if (!Json) TrainingReport.WriteEpoch(context.Out, s.History[^1], options.Epochs);
-                    reported = s.History.Count;
-                }
-            }, progress, evaluate);
-        }
-        finally
-        {
-            bar.Clear();
-        }
-        var summary = new TrainingReport.Summary(model.Name, train.Name, kernels.Info, options, final, clock.Elapsed.TotalSeconds, Out,
-            ProcessMemory.PeakResidentBytes());
-        if (Json) context.Out.Write(TrainingReport.Json(summary));
-        else TrainingReport.WriteSummary(context.Out, summary);
+        TrainingRun.Execute(context, trainer, model, kernels, train, testSet, new TrainingState(), dataName, Out, Json);
         return Cli.Ok;
     }
 

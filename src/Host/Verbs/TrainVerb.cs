@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using CommandLine;
 using Ompq.Host.Data;
-using Ompq.Host.Reports;
 using Ompq.Kernels;
 using Ompq.Runtime;
 using Ompq.Runtime.Device;
@@ -137,34 +136,7 @@ public sealed class TrainVerb : IVerb
             trainer.Restore(resumeFrom);
             state = resumeFrom.State;
         }
-        var bar = new TrainingProgressLine(context.Error, context.InteractiveError && !Json);
-        void Checkpoint(TrainingState s) => TrainingCheckpoint.Capture(trainer, Data, s).Save(Out);
-        Func<EvaluationResult>? evaluate = testSet is null ? null : () => Evaluator.Run(model, kernels, testSet);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        int reported = state.History.Count;
-        var progress = new InlineProgress<TrainingProgress>(p => bar.Report(p));
-        TrainingState final;
-        try
-        {
-            final = trainer.Run(state, s =>
-            {
-                Checkpoint(s);
-                if (s.Batch == 0 && s.History.Count > reported)
-                {
-                    bar.Clear();
-                    if (!Json) TrainingReport.WriteEpoch(context.Out, s.History[^1], options.Epochs);
-                    reported = s.History.Count;
-                }
-            }, progress, evaluate);
-        }
-        finally
-        {
-            bar.Clear();
-        }
-        var summary = new TrainingReport.Summary(model.Name, train.Name, kernels.Info, options, final, clock.Elapsed.TotalSeconds, Out,
-            ProcessMemory.PeakResidentBytes());
-        if (Json) context.Out.Write(TrainingReport.Json(summary));
-        else TrainingReport.WriteSummary(context.Out, summary);
+        TrainingRun.Execute(context, trainer, model, kernels, train, testSet, state, Data, Out, Json);
         return Cli.Ok;
     }
 
