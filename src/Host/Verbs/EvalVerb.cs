@@ -62,16 +62,11 @@ public sealed class EvalVerb : IVerb
         string dataName = Data ?? checkpoint.Dataset;
         ILabelledImages data = LabelledDataSets.Open(dataName, split, DataDir, checkpoint.Model.InputSize);
         if (Limit is { } limit) data = LabelledSubset.First(data, limit);
-        // A checkpoint from `ompq qat` is evaluated at the bits it was fine-tuned for, unless --uniform-bits overrides them.
-        var weightBits = UniformBits is { } bits ? model.WeightLayers.ToDictionary(l => l.Name, _ => bits) : checkpoint.WeightBits;
-        try
-        {
-            model.SetWeightBits(weightBits);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidInputException($"{Weights}: {e.Message}", e);
-        }
+        // A quantized checkpoint (qat, ptq) runs as it was quantized (CreateModel sets that); --uniform-bits replaces it by
+        // weights-only quantization at one width.
+        if (UniformBits is { } bits) model.SetWeightBits(model.WeightLayers.ToDictionary(l => l.Name, _ => bits));
+        var weightBits = model.WeightBitWidths;
+        var activationBits = model.Quantization.Layers.Values.Where(q => q.Input is not null).Select(q => q.Input!.Bits).ToArray();
 
         var result = Evaluator.Run(model, kernels, data, Batch);
         if (Json)
@@ -95,6 +90,7 @@ public sealed class EvalVerb : IVerb
                     foreach (var (layer, layerBits) in weightBits) json.WriteNumber(layer, layerBits);
                     json.WriteEndObject();
                 }
+                if (activationBits.Length > 0) json.WriteNumber("activation_bits_max", activationBits.Max());
                 json.WriteEndObject();
             }
             context.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
@@ -102,7 +98,8 @@ public sealed class EvalVerb : IVerb
         else
         {
             string quant = UniformBits is { } u ? $", weights fake-quantized to {u} bits"
-                : weightBits.Count > 0 ? $", weights fake-quantized to {weightBits.Values.Min()}..{weightBits.Values.Max()} bits as fine-tuned" : "";
+                : weightBits.Count > 0 ? $", weights fake-quantized to {weightBits.Values.Min()}..{weightBits.Values.Max()} bits" : "";
+            if (UniformBits is null && activationBits.Length > 0) quant += $", activations {activationBits.Min()}..{activationBits.Max()} bits";
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{checkpoint.Model.Name} on {data.Name}{quant}: top-1 {result.Top1 * 100:F2}% ({(long)Math.Round(result.Top1 * result.Images)}/{result.Images}), loss {result.Loss:F4}, {result.Seconds:F1} s"));
         }

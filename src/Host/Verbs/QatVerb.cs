@@ -1,20 +1,23 @@
 using CommandLine;
 using Ompq.Host.Data;
+using Ompq.Host.Reports;
 using Ompq.Kernels;
 using Ompq.Runtime;
 using Ompq.Runtime.Device;
 using Ompq.Runtime.Io;
 using Ompq.Runtime.Nn.Graph;
+using Ompq.Runtime.Quantization;
 using Ompq.Runtime.Training;
 
 namespace Ompq.Host.Verbs;
 
 /// <summary>
-/// Quantization-aware fine-tuning of a float checkpoint: weights fake-quantized per output channel, straight-through
-/// gradients, batch-norm still unfused with batch statistics (folding it into the quantized weight comes next).
-/// The checkpoint it writes records the bits, so `ompq eval` evaluates at them.
+/// Quantization-aware fine-tuning of a float checkpoint (spec §8): batch-norm folded with its statistics frozen,
+/// weights fake-quantized per output channel at the searched or a uniform width, inputs of every quantized layer
+/// fake-quantized per tensor on ranges tracked by moving averages, straight-through gradients, SGD with a cosine
+/// schedule. The checkpoint records the folding, the bits and the ranges, so `ompq eval` evaluates what was trained.
 /// </summary>
-[Verb("qat", HelpText = "Fine-tune a float checkpoint with fake-quantized weights (first conv and classifier at 8 bits); `ompq eval` reads the result.")]
+[Verb("qat", HelpText = "Quantization-aware fine-tuning of a float checkpoint (bits from a search report or uniform; BN folded; 8-bit activations); `ompq eval` reads the result.")]
 public sealed class QatVerb : IVerb
 {
     /// <summary>The first conv and the classifier stay at this width (the usual recipe: they are small and sensitive).</summary>
@@ -23,8 +26,20 @@ public sealed class QatVerb : IVerb
     [Option("weights", Required = true, HelpText = "Float checkpoint written by `ompq train` (.safetensors).")]
     public string Weights { get; set; } = "";
 
-    [Option("uniform-bits", Required = true, HelpText = "Weight width of every other conv/linear layer, 2..8.")]
-    public int UniformBits { get; set; }
+    [Option("uniform-bits", SetName = "uniform", HelpText = "Weight width of every conv/linear layer but the first and the classifier, 2..8.")]
+    public int? UniformBits { get; set; }
+
+    [Option("bits-from", SetName = "report", HelpText = "Search report (`ompq search --out`) whose unit bits the layers take; layers outside its units get 8.")]
+    public string? BitsFrom { get; set; }
+
+    [Option("act-bits", Default = 8, HelpText = "Width of every quantized layer's input activation, 2..8 (the first layer's input, the image, stays at 8).")]
+    public int ActBits { get; set; }
+
+    [Option("float-activations", HelpText = "Keep activations in fp32 (weights-only quantization).")]
+    public bool FloatActivations { get; set; }
+
+    [Option("calibration-batches", Default = 8, HelpText = "Batches run forward before fine-tuning to start the activation ranges.")]
+    public int CalibrationBatches { get; set; }
 
     [Option("data", HelpText = "fashion-mnist | mnist | <folder>; default: the dataset the checkpoint was trained on.")]
     public string? Data { get; set; }
@@ -56,8 +71,14 @@ public sealed class QatVerb : IVerb
     [Option("no-test", HelpText = "Skip the test-set evaluation after each epoch.")]
     public bool NoTest { get; set; }
 
-    [Option("out", Required = true, HelpText = "Checkpoint file (.safetensors) with the fine-tuned weights and their bits.")]
+    [Option("checkpoint-steps", Default = 0, HelpText = "Also write the checkpoint every N steps (0 = at epoch ends only).")]
+    public int CheckpointSteps { get; set; }
+
+    [Option("out", Required = true, HelpText = "Checkpoint file (.safetensors) with the fine-tuned weights and their quantization.")]
     public string Out { get; set; } = "";
+
+    [Option("resume", HelpText = "Continue the run whose checkpoint is --out (same options).")]
+    public bool Resume { get; set; }
 
     [Option("device", Default = "cpu", HelpText = "Backend id (see `ompq devices`).")]
     public string Device { get; set; } = "cpu";
@@ -73,27 +94,80 @@ public sealed class QatVerb : IVerb
 
     public int Execute(CliContext context)
     {
-        if (UniformBits < 2 || UniformBits > 8) throw new InvalidInputException($"--uniform-bits must be in 2..8, got {UniformBits}");
-        var options = new TrainingOptions { Epochs = Epochs, BatchSize = Batch, Lr = Lr, WeightDecay = WeightDecay, Seed = Seed, Limit = Limit };
+        if (UniformBits is null == BitsFrom is null)
+            throw new InvalidInputException("give exactly one of --uniform-bits B (2..8) or --bits-from REPORT.json");
+        if (UniformBits is { } u && (u < 2 || u > 8)) throw new InvalidInputException($"--uniform-bits must be in 2..8, got {u}");
+        if (ActBits < 2 || ActBits > 8) throw new InvalidInputException($"--act-bits must be in 2..8, got {ActBits}");
+        if (CalibrationBatches < 0) throw new InvalidInputException($"--calibration-batches must be >= 0, got {CalibrationBatches}");
+        var options = new TrainingOptions
+        {
+            Epochs = Epochs, BatchSize = Batch, Lr = Lr, WeightDecay = WeightDecay, Seed = Seed, Limit = Limit,
+            CheckpointEverySteps = CheckpointSteps,
+        };
         options.Validate();
         AtomicFile.CheckWritable(Out);
-        if (File.Exists(Out)) throw new InvalidInputException($"--out '{Out}' already exists; choose another path");
+        TrainingCheckpoint? resumeFrom = null;
+        if (Resume)
+        {
+            if (!File.Exists(Out)) throw new InvalidInputException($"--resume: no checkpoint at '{Out}' to continue; run without --resume to start one");
+            resumeFrom = TrainingCheckpoint.Load(Out);
+        }
+        else if (File.Exists(Out))
+        {
+            throw new InvalidInputException($"--out '{Out}' already exists; pass --resume to continue that run, or choose another path");
+        }
         var source = TrainingCheckpoint.Load(Weights);
+        if (!source.Quantization.IsEmpty || source.BatchNormFolded)
+            throw new InvalidInputException($"{Weights}: is already quantized; --weights takes a float checkpoint from `ompq train`");
         string dataName = Data ?? source.Dataset;
 
         using IKernels kernels = BackendRegistry.Create(Device, Threads);
-        using GraphModel model = source.CreateModel(Weights);
+        using GraphModel model = LoadFolded(source, resumeFrom);
+        var config = Configuration(model);
+        if (resumeFrom is not null) CheckSameRun(resumeFrom, options, config);
         var train = LabelledDataSets.Open(dataName, DataSplit.Train, DataDir, source.Model.InputSize);
         var test = NoTest ? null : LabelledDataSets.Open(dataName, DataSplit.Test, DataDir, source.Model.InputSize);
         var testSet = test is null ? null : (TestLimit is { } tl ? LabelledSubset.First(test, tl) : test);
-        var bits = BitsFor(model, UniformBits);
-        // Evaluation between epochs runs the inference path, which quantizes the BN-folded weight at the same bits.
-        model.SetWeightBits(bits);
 
         using var trainer = new Trainer(model, kernels, train, options);
-        trainer.Executor.SetWeightBits(bits);
-        TrainingRun.Execute(context, trainer, model, kernels, train, testSet, new TrainingState(), dataName, Out, Json);
+        trainer.Executor.SetQuantization(config);
+        var state = new TrainingState();
+        if (resumeFrom is not null)
+        {
+            trainer.Restore(resumeFrom);
+            state = resumeFrom.State;
+        }
+        else
+        {
+            trainer.Calibrate(config.QuantizesActivations ? CalibrationBatches : 0);
+        }
+        // Evaluation between epochs runs the inference path with the same configuration and the ranges seen so far.
+        trainer.Executor.CopyParametersToModel();
+        TrainingRun.Execute(context, trainer, model, kernels, train, testSet, state, dataName, Out, Json);
         return Cli.Ok;
+    }
+
+    /// <summary>The float model with batch-norm folded in (a new run), or the folded model a resumed checkpoint holds.</summary>
+    private GraphModel LoadFolded(TrainingCheckpoint source, TrainingCheckpoint? resumeFrom)
+    {
+        if (resumeFrom is not null)
+        {
+            if (!resumeFrom.BatchNormFolded || resumeFrom.Model != source.Model)
+                throw new InvalidInputException($"--resume: '{Out}' is not a quantization-aware run of {source.Model.Name} started from --weights");
+            return resumeFrom.CreateModel(Out);
+        }
+        using var unfolded = source.CreateModel(Weights);
+        return unfolded.FoldBatchNorm();
+    }
+
+    private QuantizationConfig Configuration(GraphModel model)
+    {
+        var bits = UniformBits is { } u ? BitsFor(model, u) : BitsFromReport(model, BitsFrom!);
+        var config = QuantizationConfig.WeightsOnly(bits);
+        if (FloatActivations) return config;
+        string first = model.WeightLayers.First().Name;
+        // Placeholder grids: the first forward of calibration (or of training) replaces them by observed ranges.
+        return config.WithInputs(layer => new ActivationQuant(layer == first ? EdgeLayerBits : ActBits, 1f, Unsigned: false));
     }
 
     /// <summary><paramref name="uniform"/> bits for every conv/linear layer but the first and the classifier (the last), which get 8.</summary>
@@ -104,5 +178,28 @@ public sealed class QatVerb : IVerb
         bits[layers[0].Name] = EdgeLayerBits;
         bits[layers[^1].Name] = EdgeLayerBits;
         return bits;
+    }
+
+    /// <summary>Each layer the report's units name at its unit's bits; every other weight layer (stem, classifier) at 8.</summary>
+    public static Dictionary<string, int> BitsFromReport(GraphModel model, string path)
+    {
+        var (reportModel, unitBits) = SearchReportBits.Read(path);
+        if (!string.Equals(reportModel.Replace("-", "_"), model.Name.Replace("-", "_"), StringComparison.OrdinalIgnoreCase))
+            throw new InvalidInputException($"{path}: the report is a search of model '{reportModel}', the checkpoint holds '{model.Name}'");
+        var layers = model.WeightLayers.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var layer in unitBits.Keys)
+            if (!layers.Contains(layer)) throw new InvalidInputException($"{path}: layer '{layer}' is not a conv or linear layer of '{model.Name}'");
+        return model.WeightLayers.ToDictionary(l => l.Name, l => unitBits.TryGetValue(l.Name, out int b) ? b : EdgeLayerBits, StringComparer.Ordinal);
+    }
+
+    private void CheckSameRun(TrainingCheckpoint checkpoint, TrainingOptions options, QuantizationConfig config)
+    {
+        var saved = checkpoint.WeightBits;
+        var wanted = config.WeightBits;
+        if (saved.Count != wanted.Count || wanted.Any(p => !saved.TryGetValue(p.Key, out int b) || b != p.Value))
+            throw new InvalidInputException($"--resume: checkpoint '{Out}' was fine-tuned at other weight bits than this command gives");
+        if (checkpoint.Quantization.QuantizesActivations != config.QuantizesActivations)
+            throw new InvalidInputException($"--resume: checkpoint '{Out}' differs in activation quantization from this command");
+        TrainingOptionsMatch.Check(checkpoint, options, Out);
     }
 }

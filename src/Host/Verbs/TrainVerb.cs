@@ -186,14 +186,6 @@ public sealed class TrainVerb : IVerb
         string want = Model.Trim().ToLowerInvariant().Replace("-", "_");
         if (checkpoint.Model.Name.Replace("-", "_") != want && !(want == "mobilenetv2" && checkpoint.Model.Name == "mobilenet_v2"))
             throw new InvalidInputException($"--resume: checkpoint '{Out}' holds model '{checkpoint.Model.Name}', this command says '{Model}'");
-        var saved = JsonSerializer.SerializeToElement(checkpoint.Options);
-        var given = JsonSerializer.SerializeToElement(options);
-        foreach (var property in given.EnumerateObject())
-        {
-            string before = saved.TryGetProperty(property.Name, out var v) ? v.GetRawText() : "(absent)";
-            if (before != property.Value.GetRawText())
-                throw new InvalidInputException(
-                    $"--resume: checkpoint '{Out}' was written with {property.Name} = {before}, this command gives {property.Value.GetRawText()}; resume with the same options");
-        }
+        TrainingOptionsMatch.Check(checkpoint, options, Out);
     }
 }

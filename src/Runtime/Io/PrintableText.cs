@@ -6,7 +6,7 @@ namespace Ompq.Runtime.Io;
 /// Names read from files end up in one-line error messages; control characters (a damaged or hostile file) are
 /// replaced by '?' where the names are read, so a message can never span lines or carry terminal escapes.
 /// </summary>
-internal static class PrintableText
+public static class PrintableText
 {
     public static string Of(string text)
     {

@@ -57,6 +57,35 @@ public sealed class Trainer : IDisposable
         _executor.Parameters.CopyFromHost(_model.Parameters);
         Optimizer.EnsureSlots(_executor.Parameters);
         checkpoint.RestoreOptimizer(Optimizer, _executor.Parameters);
+        _executor.ActivationRanges.Restore(checkpoint.ActivationRanges);
+    }
+
+    /// <summary>
+    /// Forward passes without updates over the first <paramref name="batches"/> batches of epoch 1's order (no
+    /// augmentation), so that quantized inputs start from observed ranges rather than from the first training batch
+    /// alone. A model with unfolded batch-norm also moves its running statistics here; quantization-aware training
+    /// folds it first.
+    /// </summary>
+    public void Calibrate(int batches)
+    {
+        if (batches <= 0) return;
+        var (c, h, w) = _data.ImageShape;
+        int perImage = c * h * w;
+        int batchSize = Math.Min(Options.BatchSize, _count);
+        var hostImages = new float[(long)batchSize * perImage];
+        var hostLabels = new int[batchSize];
+        using var input = Tensor.Allocate(Kernels, batchSize, c, h, w);
+        var order = BatchOrder.Permutation(Options.Seed, 0, _count);
+        _executor.Training = true;
+        for (int batch = 0; batch < Math.Min(batches, BatchesPerEpoch); batch++)
+        {
+            int start = batch * batchSize, n = Math.Min(batchSize, _count - start);
+            _data.Read(order.AsSpan(start, n), hostImages.AsSpan(0, n * perImage), hostLabels.AsSpan(0, n));
+            var x = new Tensor(Kernels, input.Data.Slice(0, (long)n * perImage), new[] { n, c, h, w }, ownsBuffer: false);
+            Kernels.Upload(hostImages.AsSpan(0, n * perImage), x.Data);
+            _executor.Forward(x);
+            _executor.EndStep();
+        }
     }
 
     /// <summary>

@@ -5,6 +5,7 @@ using Ompq.Runtime.Io;
 using Ompq.Runtime.Io.Safetensors;
 using Ompq.Runtime.Nn;
 using Ompq.Runtime.Nn.Graph;
+using Ompq.Runtime.Quantization;
 using Ompq.Runtime.Tensors;
 
 namespace Ompq.Runtime.Training;
@@ -31,9 +32,12 @@ public sealed record ModelIdentity(string Name, int InputSize, int Channels, int
 public sealed class TrainingCheckpoint
 {
     public const string FormatName = "ompq-checkpoint";
-    public const int FormatVersion = 1;
+    /// <summary>2 added the folded batch-norm flag and the quantization (version 1 files hold float or weight-bits runs).</summary>
+    public const int FormatVersion = 2;
     private const string OptimizerPrefix = "optimizer.";
     private const string WeightBitsKey = "weight_bits";
+    private const string FoldedKey = "batchnorm_folded";
+    private const string RangesKey = "activation_ranges";
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -43,9 +47,11 @@ public sealed class TrainingCheckpoint
 
     public TrainingCheckpoint(ModelIdentity model, string dataset, TrainingOptions options, TrainingState state,
         IReadOnlyList<KeyValuePair<string, HostTensor>> parameters, IReadOnlyDictionary<string, HostTensor> optimizerSlots, long optimizerSteps,
-        IReadOnlyDictionary<string, int>? weightBits = null)
+        QuantizationConfig? quantization = null, bool batchNormFolded = false, IReadOnlyDictionary<string, float[]>? activationRanges = null)
     {
-        WeightBits = weightBits ?? new Dictionary<string, int>();
+        ActivationRanges = activationRanges ?? new Dictionary<string, float[]>();
+        Quantization = quantization ?? QuantizationConfig.None;
+        BatchNormFolded = batchNormFolded;
         Model = model;
         Dataset = dataset;
         Options = options;
@@ -66,10 +72,19 @@ public sealed class TrainingCheckpoint
     public long OptimizerSteps { get; }
 
     /// <summary>
-    /// Per-layer weight bit-widths the run trained with (quantization-aware training; empty for a float run): the
-    /// model is meant to be evaluated with them (<see cref="GraphModel.SetWeightBits"/>). Metadata "weight_bits", absent when empty.
+    /// How the model computes (quantization-aware training, post-training quantization; none for a float run): the
+    /// model <see cref="CreateModel"/> builds runs with it. Stored by <see cref="QuantizationRecord"/>.
     /// </summary>
-    public IReadOnlyDictionary<string, int> WeightBits { get; }
+    public QuantizationConfig Quantization { get; }
+
+    /// <summary>Per-layer weight bit-widths (empty for a float run).</summary>
+    public IReadOnlyDictionary<string, int> WeightBits => Quantization.WeightBits;
+
+    /// <summary>Observed input ranges [min, max] of a quantization-aware run (its moving averages continue from them on resume).</summary>
+    public IReadOnlyDictionary<string, float[]> ActivationRanges { get; }
+
+    /// <summary>True when the parameters are those of the batch-norm-folded graph (<see cref="GraphModel.FoldBatchNorm"/>).</summary>
+    public bool BatchNormFolded { get; }
 
     /// <summary>Takes the device state of a run (weights into the model's store, optimizer slots to the host).</summary>
     public static TrainingCheckpoint Capture(Trainer trainer, string dataset, TrainingState state)
@@ -88,7 +103,8 @@ public sealed class TrainingCheckpoint
             }
         var parameters = model.Parameters.Names.Select(n => new KeyValuePair<string, HostTensor>(n, model.Parameters[n])).ToArray();
         return new TrainingCheckpoint(ModelIdentity.Of(model), dataset, trainer.Options, state, parameters, slots, trainer.Optimizer.Steps,
-            trainer.Executor.WeightBitWidths);
+            trainer.Executor.Quantization, model.IsBatchNormFolded && model.Graph.Nodes.OfType<ConvNode>().Any(),
+            trainer.Executor.ActivationRanges.Snapshot());
     }
 
     public void Save(string path)
@@ -105,7 +121,9 @@ public sealed class TrainingCheckpoint
             ["state"] = JsonSerializer.Serialize(State, Json),
             ["optimizer_steps"] = OptimizerSteps.ToString(CultureInfo.InvariantCulture),
         };
-        if (WeightBits.Count > 0) metadata[WeightBitsKey] = JsonSerializer.Serialize(WeightBits, Json);
+        if (BatchNormFolded) metadata[FoldedKey] = "true";
+        if (ActivationRanges.Count > 0) metadata[RangesKey] = JsonSerializer.Serialize(ActivationRanges, Json);
+        QuantizationRecord.Write(Quantization, metadata, tensors);
         SafetensorsWriter.Write(path, tensors, metadata);
     }
 
@@ -137,22 +155,33 @@ public sealed class TrainingCheckpoint
             throw new InvalidInputException($"{path}: checkpoint metadata 'optimizer_steps' is not a count");
         var parameters = new List<KeyValuePair<string, HostTensor>>();
         var slots = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
+        var quantizationTensors = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
         foreach (var e in entries)
         {
             if (e.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal)) slots[e.Name[OptimizerPrefix.Length..]] = e.Tensor;
+            else if (QuantizationRecord.Owns(e.Name)) quantizationTensors[e.Name] = e.Tensor;
             else parameters.Add(new(e.Name, e.Tensor));
         }
-        var weightBits = metadata.ContainsKey(WeightBitsKey) ? Parse<Dictionary<string, int>>(WeightBitsKey) : null;
-        return new TrainingCheckpoint(model, Field("dataset"), options, state, parameters, slots, steps, weightBits);
+        var quantization = metadata.ContainsKey(WeightBitsKey)
+            ? QuantizationConfig.WeightsOnly(Parse<Dictionary<string, int>>(WeightBitsKey))
+            : QuantizationRecord.Read(path, metadata, quantizationTensors);
+        bool folded = metadata.TryGetValue(FoldedKey, out var f) && f == "true";
+        var ranges = metadata.ContainsKey(RangesKey) ? Parse<Dictionary<string, float[]>>(RangesKey) : null;
+        return new TrainingCheckpoint(model, Field("dataset"), options, state, parameters, slots, steps, quantization, folded, ranges);
     }
 
-    /// <summary>Builds the zoo model the checkpoint names and loads its weights (missing or mis-shaped tensors are named).</summary>
+    /// <summary>Builds the zoo model the checkpoint names (batch-norm folded when it was), loads its weights (missing or mis-shaped tensors are named) and sets its quantization.</summary>
     public GraphModel CreateModel(string source)
     {
         GraphModel model;
         try
         {
             model = Model.Create();
+            if (BatchNormFolded)
+            {
+                using var unfolded = model;
+                model = unfolded.FoldBatchNorm();
+            }
         }
         catch (InvalidInputException e)
         {
@@ -161,6 +190,12 @@ public sealed class TrainingCheckpoint
         try
         {
             WeightLoader.Apply(model, Parameters.Select(p => new StateEntry(p.Key, p.Value, "F32")).ToArray(), source);
+            model.SetQuantization(Quantization);
+        }
+        catch (InvalidInputException e) when (!e.Message.StartsWith(source, StringComparison.Ordinal))
+        {
+            model.Dispose();
+            throw new InvalidInputException($"{source}: {e.Message}", e);
         }
         catch
         {

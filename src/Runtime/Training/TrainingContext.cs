@@ -1,5 +1,6 @@
 using Ompq.Kernels;
 using Ompq.Runtime.Nn.Graph;
+using Ompq.Runtime.Quantization;
 using Ompq.Runtime.Tensors;
 
 namespace Ompq.Runtime.Training;
@@ -25,8 +26,11 @@ public sealed class TrainingContext : IDisposable
     /// <summary>True while training: batch-norm normalizes with batch statistics and updates its running statistics.</summary>
     public bool Training { get; internal set; } = true;
 
-    /// <summary>Layers trained with fake-quantized weights (quantization-aware training); none by default.</summary>
-    internal WeightBits WeightBits { get; set; } = WeightBits.None;
+    /// <summary>Layers trained with fake-quantized weights and inputs (quantization-aware training); none by default.</summary>
+    internal QuantizationConfig Quantization { get; set; } = QuantizationConfig.None;
+
+    /// <summary>Observed ranges of the quantized inputs (exponential moving averages while training).</summary>
+    internal ActivationRanges ActivationRanges { get; } = new();
 
     /// <summary>Batch-norm running-statistics momentum (PyTorch's default 0.1).</summary>
     public float BatchNormMomentum { get; init; } = 0.1f;
@@ -61,6 +65,7 @@ public sealed class TrainingContext : IDisposable
 
     public void Dispose()
     {
+        ActivationRanges.Dispose();
         _rented.Clear();
         _pool.Dispose();
     }

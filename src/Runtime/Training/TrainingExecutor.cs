@@ -1,5 +1,6 @@
 using Ompq.Kernels;
 using Ompq.Runtime.Nn.Graph;
+using Ompq.Runtime.Quantization;
 using Ompq.Runtime.Tensors;
 
 namespace Ompq.Runtime.Training;
@@ -48,20 +49,31 @@ public sealed class TrainingExecutor : IDisposable
     }
 
     /// <summary>Bit-widths at which weight layers train (empty = full precision).</summary>
-    public IReadOnlyDictionary<string, int> WeightBitWidths => _context.WeightBits.Bits;
+    public IReadOnlyDictionary<string, int> WeightBitWidths => _context.Quantization.WeightBits;
+
+    /// <summary>Observed ranges of quantized inputs (see <see cref="SetQuantization"/>).</summary>
+    public ActivationRanges ActivationRanges => _context.ActivationRanges;
+
+    /// <summary>Weights only: <see cref="SetQuantization"/> with each layer's weight at the given bits, inputs fp32.</summary>
+    public void SetWeightBits(IReadOnlyDictionary<string, int>? bits) => SetQuantization(QuantizationConfig.WeightsOnly(bits));
 
     /// <summary>
-    /// Quantization-aware training from the next <see cref="Forward"/> on: each named conv or linear layer computes with
-    /// its weight fake-quantized symmetrically per output channel to the given bits (2..8), and its weight gradient
-    /// passes the straight-through estimator (<see cref="WeightFakeQuant"/>). The fp32 weights stay what the optimizer
-    /// updates. Null or an empty map trains at full precision.
+    /// Quantization-aware training from the next <see cref="Forward"/> on: each configured conv or linear layer computes
+    /// with its weight fake-quantized symmetrically per output channel (scales from the current weight, every step) and,
+    /// where configured, its input fake-quantized per tensor on the range <see cref="ActivationRanges"/> observes in
+    /// training-mode forwards. Gradients pass the straight-through estimator. The fp32 weights stay what the optimizer
+    /// updates. Null or an empty configuration trains at full precision.
     /// </summary>
-    public void SetWeightBits(IReadOnlyDictionary<string, int>? bits)
+    public void SetQuantization(QuantizationConfig? config)
     {
-        var checkedBits = WeightBits.For(_graph, Model.Name, bits);
-        EndStep(); // a tape recorded under other bit-widths has other entries: its Backward would misread them
-        _context.WeightBits = checkedBits;
+        config ??= QuantizationConfig.None;
+        config.Validate(_graph, Model.Parameters, Model.Name);
+        EndStep(); // a tape recorded under another configuration has other entries: its Backward would misread them
+        _context.Quantization = config;
     }
+
+    /// <summary>The configuration with the observed input ranges in place of the configured grids.</summary>
+    public QuantizationConfig Quantization => _context.ActivationRanges.Apply(_context.Quantization);
 
     /// <summary>Step activation memory held by the pool (floats).</summary>
     public long PooledFloats => _context.PooledFloats;
@@ -130,8 +142,16 @@ public sealed class TrainingExecutor : IDisposable
         _forwardDone = false;
     }
 
-    /// <summary>Writes the device values (trained weights, running statistics) into the model's parameter store.</summary>
-    public void CopyParametersToModel() => Parameters.CopyToHost(Model.Parameters);
+    /// <summary>
+    /// Writes the device values (trained weights, running statistics) into the model's parameter store and, when
+    /// training quantized, the quantization with the observed input ranges into the model, so that evaluation through
+    /// the model's inference path computes what training did.
+    /// </summary>
+    public void CopyParametersToModel()
+    {
+        Parameters.CopyToHost(Model.Parameters);
+        if (!_context.Quantization.IsEmpty) Model.SetQuantization(Quantization);
+    }
 
     private Tensor[] Inputs(int node)
     {

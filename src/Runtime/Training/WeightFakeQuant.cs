@@ -7,8 +7,9 @@ namespace Ompq.Runtime.Training;
 /// Weight fake quantization of one conv or linear layer during quantization-aware training: the forward computes with
 /// wq = symmetric per-output-channel quantize-dequantize of the fp32 weight w (spec §8), the backward uses wq for the
 /// data gradient and passes the weight gradient (computed against wq) through the straight-through estimator, zero
-/// where the clamp binds. Batch-norm stays unfused with batch statistics in this step; folding it with frozen
-/// statistics into the quantized weight is the next one.
+/// where the clamp binds. The scales follow the weights every step (configured fixed scales are for inference);
+/// a model whose batch-norm was folded first (<see cref="Nn.Graph.GraphModel.FoldBatchNorm"/>) quantizes exactly the
+/// weight inference computes with.
 /// </summary>
 internal static class WeightFakeQuant
 {
@@ -17,7 +18,7 @@ internal static class WeightFakeQuant
 
     /// <summary>The layer's bit-width in this context, or null for full precision.</summary>
     public static int? Bits(TrainingContext context, string layer)
-        => context.WeightBits.Bits.TryGetValue(layer, out int bits) ? bits : null;
+        => context.Quantization.For(layer)?.WeightBits;
 
     /// <summary>
     /// The weight the layer's forward computes with: the fp32 value at full precision, else wq, rented for the step and

@@ -96,7 +96,7 @@ public sealed class WeightBitsTests
     public void UnknownLayersAndBadWidthsAreRejected()
     {
         using var model = ModelZoo.Create("resnet20");
-        Assert.Throws<ArgumentException>(() => model.SetWeightBits(new Dictionary<string, int> { ["layer1.0.bn1"] = 4 }));
-        Assert.Throws<ArgumentException>(() => model.SetWeightBits(new Dictionary<string, int> { ["layer1.0.conv1"] = 9 }));
+        Assert.Throws<InvalidInputException>(() => model.SetWeightBits(new Dictionary<string, int> { ["layer1.0.bn1"] = 4 }));
+        Assert.Throws<InvalidInputException>(() => model.SetWeightBits(new Dictionary<string, int> { ["layer1.0.conv1"] = 9 }));
     }
 }

@@ -111,9 +111,10 @@ public sealed class ConvNode : WeightLayerNode
     }
 
     /// <summary>
-    /// Training keeps the batch-norm unfused: conv into a saved pre-normalization tensor, then batch statistics. With a
-    /// bit-width for this layer the conv runs with the fake-quantized weight (<see cref="WeightFakeQuant"/>); the
-    /// batch-norm then still normalizes with batch statistics after the quantized conv, not folded into the weight.
+    /// Training keeps the batch-norm unfused: conv into a saved pre-normalization tensor, then batch statistics. When
+    /// quantized, the conv runs with the fake-quantized weight (<see cref="WeightFakeQuant"/>) and input
+    /// (<see cref="ActivationFakeQuant"/>); quantization-aware training folds the batch-norm first
+    /// (<see cref="GraphModel.FoldBatchNorm"/>) so that the quantized weight is the one inference uses.
     /// </summary>
     internal override void TrainForward(TrainingContext context, NodeTape tape, IReadOnlyList<Tensor> inputs, Tensor output)
     {
@@ -123,6 +124,7 @@ public sealed class ConvNode : WeightLayerNode
         var shape = ShapeFor(x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3), weight.Shape);
         BufferSlice? bias = BiasName is null ? null : p[BiasName].Value.All;
         var used = WeightFakeQuant.Quantize(context, tape, Name, weight);
+        x = ActivationFakeQuant.Quantize(context, tape, Name, x);
         if (BatchNorm is null)
         {
             context.Kernels.Conv2d(shape, x.Data, used, bias, output.Data, new Epilogue(Activation));
@@ -142,16 +144,17 @@ public sealed class ConvNode : WeightLayerNode
         var p = context.Parameters;
         var weight = p[WeightName];
         var shape = ShapeFor(x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3), weight.Shape);
-        int first = WeightFakeQuant.TapeOffset(context, Name);
+        int first = ActivationFakeQuant.TapeOffset(context, Name);
         var gradient = BatchNorm is null
             ? context.ActivationGradient(Activation, output, outputGradient)
             : BatchNormStep.Backward(context, tape, first + 1, BatchNorm, tape[first], output, outputGradient, Activation);
         if (BiasName is not null) k.ChannelSum(shape.N, shape.K, (long)shape.P * shape.Q, gradient.Data, p[BiasName].Gradient!);
-        k.Conv2dBackwardWeight(shape, x.Data, gradient.Data, weight.Gradient!);
+        k.Conv2dBackwardWeight(shape, ActivationFakeQuant.Used(context, tape, Name, x).Data, gradient.Data, weight.Gradient!);
         WeightFakeQuant.StraightThrough(context, tape, Name, weight);
         if (!needsGradient[0]) return;
         var dx = context.Rent(x.Shape);
         k.Conv2dBackwardData(shape, gradient.Data, WeightFakeQuant.Used(context, tape, Name, weight), dx.Data);
+        ActivationFakeQuant.StraightThrough(context, Name, x, dx);
         inputGradients[0] = dx;
     }
 }

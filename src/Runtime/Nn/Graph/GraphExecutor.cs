@@ -1,4 +1,5 @@
 using Ompq.Kernels;
+using Ompq.Runtime.Quantization;
 using Ompq.Runtime.Tensors;
 
 namespace Ompq.Runtime.Nn.Graph;
@@ -16,7 +17,7 @@ internal sealed class GraphExecutor : IDisposable
     private readonly int[] _consumers;
     private DeviceBuffer[][]? _weights;
     private int _weightsVersion = -1;
-    private WeightBits? _weightsBits;
+    private QuantizationConfig? _weightsQuantization;
 
     public GraphExecutor(IKernels kernels, ModelGraph graph, ParameterStore parameters)
     {
@@ -31,9 +32,9 @@ internal sealed class GraphExecutor : IDisposable
     public IKernels Kernels { get; }
     public long PooledFloats => _pool.AllocatedFloats;
 
-    private void EnsureWeights(WeightBits bits)
+    private void EnsureWeights(QuantizationConfig config)
     {
-        if (_weights is not null && _weightsVersion == _parameters.Version && ReferenceEquals(_weightsBits, bits)) return;
+        if (_weights is not null && _weightsVersion == _parameters.Version && ReferenceEquals(_weightsQuantization, config)) return;
         ReleaseWeights();
         int version = _parameters.Version;
         var weights = new DeviceBuffer[_graph.Nodes.Count][];
@@ -43,7 +44,7 @@ internal sealed class GraphExecutor : IDisposable
             {
                 var node = _graph.Nodes[i];
                 weights[i] = node.Upload(Kernels, _parameters);
-                if (bits.Bits.TryGetValue(node.Name, out int b)) weights[i][0] = FakeQuantize(weights[i][0], node, b);
+                if (config.For(node.Name) is { } q) weights[i][0] = FakeQuantize(weights[i][0], node, q);
             }
         }
         catch
@@ -55,19 +56,33 @@ internal sealed class GraphExecutor : IDisposable
         }
         _weights = weights;
         _weightsVersion = version;
-        _weightsBits = bits;
+        _weightsQuantization = config;
     }
 
-    /// <summary>Per-output-channel symmetric fake quantization of an uploaded (folded) weight (spec §8).</summary>
-    private DeviceBuffer FakeQuantize(DeviceBuffer weight, GraphNode node, int bits)
+    /// <summary>
+    /// Per-output-channel symmetric fake quantization of an uploaded (folded) weight (spec §8): scales from the weight,
+    /// or the configured ones (one per-tensor grid per channel; this runs once per upload, not per forward).
+    /// </summary>
+    private DeviceBuffer FakeQuantize(DeviceBuffer weight, GraphNode node, LayerQuantization q)
     {
         if (node is not WeightLayerNode layer)
             throw new InvalidOperationException($"{node.Kind} node '{node.Name}' has no weight to quantize");
         int channels = layer.OutChannels(_parameters);
+        long perChannel = weight.Length / channels;
         var quantized = Kernels.Allocate(weight.Length);
         try
         {
-            Kernels.FakeQuantWeightsPerChannel(channels, weight.Length / channels, bits, weight, quantized);
+            if (q.WeightScales is not { } scales)
+            {
+                Kernels.FakeQuantWeightsPerChannel(channels, perChannel, q.WeightBits, weight, quantized);
+            }
+            else
+            {
+                int qmax = (1 << (q.WeightBits - 1)) - 1;
+                for (int c = 0; c < channels; c++)
+                    Kernels.FakeQuantPerTensor(new QuantParams(scales[c], 0, -qmax - 1, qmax),
+                        weight.Slice(c * perChannel, perChannel), quantized.Slice(c * perChannel, perChannel), perChannel);
+            }
         }
         catch
         {
@@ -79,9 +94,9 @@ internal sealed class GraphExecutor : IDisposable
     }
 
     /// <summary>Runs the graph; <paramref name="captures"/>[valueId] lists the unit indices to report for that value.</summary>
-    public Tensor Run(Tensor input, int[][] shapes, List<int>?[] captures, WeightBits bits, Action<int, Tensor>? onUnitOutput)
+    public Tensor Run(Tensor input, int[][] shapes, List<int>?[] captures, QuantizationConfig quantization, Action<int, Tensor>? onUnitOutput)
     {
-        EnsureWeights(bits);
+        EnsureWeights(quantization);
         int n = input.Dim(0);
         int valueCount = _graph.ValueCount;
         var values = new Tensor?[valueCount];
@@ -132,7 +147,11 @@ internal sealed class GraphExecutor : IDisposable
                     storageOf[outId] = outId;
                     remaining[outId] = _consumers[outId];
                     output = new Tensor(Kernels, owned[outId]!.Slice(0, size), shape, ownsBuffer: false);
+                    var quantizedInput = quantization.For(node.Name)?.Input is { } activation
+                        ? QuantizeInput(inputs, activation)
+                        : null;
                     node.Run(Kernels, _parameters, _weights![i], inputs, output);
+                    if (quantizedInput is not null) _pool.Return(quantizedInput);
                 }
                 values[outId] = output;
 
@@ -152,6 +171,16 @@ internal sealed class GraphExecutor : IDisposable
             for (int id = 1; id < valueCount; id++)
                 if (owned[id] is { } buffer) _pool.Return(buffer);
         }
+    }
+
+    /// <summary>Replaces inputs[0] by its fake-quantized copy in a pooled buffer, which the caller returns after the node ran.</summary>
+    private DeviceBuffer QuantizeInput(Tensor[] inputs, ActivationQuant activation)
+    {
+        var x = inputs[0];
+        var buffer = _pool.Rent(x.Size);
+        Kernels.FakeQuantPerTensor(activation.Grid, x.Data, buffer.Slice(0, x.Size), x.Size);
+        inputs[0] = new Tensor(Kernels, buffer.Slice(0, x.Size), x.Shape, ownsBuffer: false);
+        return buffer;
     }
 
     private void Release(int root, DeviceBuffer?[] owned, int[] remaining)

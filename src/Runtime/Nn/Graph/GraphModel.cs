@@ -1,3 +1,4 @@
+using Ompq.Runtime.Quantization;
 using Ompq.Runtime.Tensors;
 
 namespace Ompq.Runtime.Nn.Graph;
@@ -14,12 +15,16 @@ public sealed class GraphModel : IQuantizableModel
     private readonly Dictionary<SearchMode, List<int>?[]> _captures = new();
     private readonly Dictionary<(int, int), int[][]> _shapeCache = new();
     private GraphExecutor? _executor;
-    private WeightBits _weightBits = WeightBits.None;
+    private readonly IReadOnlyDictionary<SearchMode, IReadOnlyList<UnitSpec>> _unitSpecs;
+    private readonly IReadOnlyDictionary<SearchMode, IReadOnlyList<string>> _fixedLayerNames;
+    private QuantizationConfig _quantization = QuantizationConfig.None;
 
     public GraphModel(string name, ModelGraph graph, ParameterStore parameters, (int Channels, int Height, int Width) inputShape,
         IReadOnlyDictionary<SearchMode, IReadOnlyList<UnitSpec>> units, IReadOnlyDictionary<SearchMode, IReadOnlyList<string>> fixedLayers)
     {
         Name = name;
+        _unitSpecs = units;
+        _fixedLayerNames = fixedLayers;
         Graph = graph;
         Parameters = parameters;
         InputShape = inputShape;
@@ -75,18 +80,47 @@ public sealed class GraphModel : IQuantizableModel
             _executor?.Dispose();
             _executor = new GraphExecutor(input.Kernels, Graph, Parameters);
         }
-        return _executor.Run(input, shapes, _captures[mode], _weightBits, onUnitOutput);
+        return _executor.Run(input, shapes, _captures[mode], _quantization, onUnitOutput);
     }
 
     /// <summary>Bit-widths at which weight layers currently run (empty = full precision).</summary>
-    public IReadOnlyDictionary<string, int> WeightBitWidths => _weightBits.Bits;
+    public IReadOnlyDictionary<string, int> WeightBitWidths => _quantization.WeightBits;
+
+    /// <summary>How the model computes from the next forward on (<see cref="QuantizationConfig.None"/>: fp32).</summary>
+    public QuantizationConfig Quantization => _quantization;
 
     /// <summary>
     /// Runs the named weight layers with fake-quantized weights from the next forward on: the BN-folded weight is
     /// quantized symmetrically per output channel to the given bits (2..8, spec §8); the bias stays fp32. Pass null
     /// or an empty map for full precision. The stored parameters are not changed.
     /// </summary>
-    public void SetWeightBits(IReadOnlyDictionary<string, int>? bits) => _weightBits = WeightBits.For(Graph, Name, bits);
+    public void SetWeightBits(IReadOnlyDictionary<string, int>? bits) => SetQuantization(QuantizationConfig.WeightsOnly(bits));
+
+    /// <summary>
+    /// Runs the model as <paramref name="config"/> says from the next forward on: weights fake-quantized per output
+    /// channel (with the configured scales, or from the weights), inputs of the configured layers fake-quantized per
+    /// tensor. Null = fp32. Throws <see cref="InvalidInputException"/> when the configuration does not fit the graph.
+    /// </summary>
+    public void SetQuantization(QuantizationConfig? config)
+    {
+        config ??= QuantizationConfig.None;
+        config.Validate(Graph, Parameters, Name);
+        _quantization = config;
+    }
+
+    /// <summary>True when no conv carries a batch-norm any more (<see cref="FoldBatchNorm"/>).</summary>
+    public bool IsBatchNormFolded => !Graph.Nodes.OfType<ConvNode>().Any(c => c.BatchNorm is not null);
+
+    /// <summary>
+    /// A new model computing the same function with every conv's batch-norm folded into its weight and bias
+    /// (<see cref="BatchNormGraphFolding"/>): what quantization-aware training with frozen statistics and post-training
+    /// quantization start from. Same name, units and input shape; the quantization configuration is not carried over.
+    /// </summary>
+    public GraphModel FoldBatchNorm()
+    {
+        var (graph, parameters) = BatchNormGraphFolding.Fold(Graph, Parameters);
+        return new GraphModel(Name, graph, parameters, InputShape, _unitSpecs, _fixedLayerNames);
+    }
 
     private int[][] ShapesFor(int height, int width)
     {

@@ -60,6 +60,7 @@ public sealed class LinearNode : WeightLayerNode
         var shape = new LinearShape(batch, (int)(x.Size / batch), output.Dim(1));
         BufferSlice? bias = BiasName is null ? null : p[BiasName].Value.All;
         var used = WeightFakeQuant.Quantize(context, tape, Name, p[WeightName]);
+        x = ActivationFakeQuant.Quantize(context, tape, Name, x);
         context.Kernels.Linear(shape, x.Data, used, bias, output.Data, new Epilogue(Activation));
     }
 
@@ -74,12 +75,13 @@ public sealed class LinearNode : WeightLayerNode
         int inFeatures = (int)(x.Size / batch);
         var gradient = context.ActivationGradient(Activation, output, outputGradient);
         var weight = p[WeightName];
-        k.Gemm(new GemmShape(outFeatures, inFeatures, batch, TransA: true), gradient.Data, x.Data, weight.Gradient!);
+        k.Gemm(new GemmShape(outFeatures, inFeatures, batch, TransA: true), gradient.Data, ActivationFakeQuant.Used(context, tape, Name, x).Data, weight.Gradient!);
         WeightFakeQuant.StraightThrough(context, tape, Name, weight);
         if (BiasName is not null) k.ChannelSum(batch, outFeatures, 1, gradient.Data, p[BiasName].Gradient!);
         if (!needsGradient[0]) return;
         var dx = context.Rent(x.Shape);
         k.Gemm(new GemmShape(batch, inFeatures, outFeatures), gradient.Data, WeightFakeQuant.Used(context, tape, Name, weight), dx.Data);
+        ActivationFakeQuant.StraightThrough(context, Name, x, dx);
         inputGradients[0] = dx;
     }
 }
