@@ -1,4 +1,5 @@
 using Ompq.Kernels.Cpu;
+using Ompq.Runtime;
 using Ompq.Runtime.Nn;
 using Ompq.Runtime.Nn.Graph;
 using Ompq.Tests.Reference;
