@@ -23,6 +23,7 @@ public static class Cli
         typeof(TrainVerb),
         typeof(QatVerb),
         typeof(EvalVerb),
+        typeof(ReproduceVerb),
         typeof(BenchVerb),
     ];
 

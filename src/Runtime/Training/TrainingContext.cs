@@ -27,7 +27,30 @@ public sealed class TrainingContext : IDisposable
     public bool Training { get; internal set; } = true;
 
     /// <summary>Layers trained with fake-quantized weights and inputs (quantization-aware training); none by default.</summary>
-    internal QuantizationConfig Quantization { get; set; } = QuantizationConfig.None;
+    internal QuantizationConfig Quantization
+    {
+        get => _quantization;
+        set
+        {
+            foreach (var t in _fixedScales.Values) t.Dispose();
+            _fixedScales.Clear();
+            _quantization = value;
+        }
+    }
+
+    private QuantizationConfig _quantization = QuantizationConfig.None;
+    private readonly Dictionary<string, Tensor> _fixedScales = new(StringComparer.Ordinal);
+
+    /// <summary>A layer's fixed weight scales on the device, uploaded once per configuration.</summary>
+    internal Tensor FixedWeightScales(string layer, float[] scales)
+    {
+        if (!_fixedScales.TryGetValue(layer, out var t))
+        {
+            t = Tensor.FromHost(Kernels, scales, scales.Length);
+            _fixedScales[layer] = t;
+        }
+        return t;
+    }
 
     /// <summary>Observed ranges of the quantized inputs (exponential moving averages while training).</summary>
     internal ActivationRanges ActivationRanges { get; } = new();
@@ -66,6 +89,7 @@ public sealed class TrainingContext : IDisposable
     public void Dispose()
     {
         ActivationRanges.Dispose();
+        Quantization = QuantizationConfig.None;
         _rented.Clear();
         _pool.Dispose();
     }

@@ -1,4 +1,5 @@
 using Ompq.Kernels;
+using Ompq.Runtime.Quantization;
 using Ompq.Runtime.Tensors;
 
 namespace Ompq.Runtime.Training;
@@ -7,7 +8,7 @@ namespace Ompq.Runtime.Training;
 /// Weight fake quantization of one conv or linear layer during quantization-aware training: the forward computes with
 /// wq = symmetric per-output-channel quantize-dequantize of the fp32 weight w (spec §8), the backward uses wq for the
 /// data gradient and passes the weight gradient (computed against wq) through the straight-through estimator, zero
-/// where the clamp binds. The scales follow the weights every step (configured fixed scales are for inference);
+/// where the clamp binds. The scales follow the weights every step unless the configuration fixes them;
 /// a model whose batch-norm was folded first (<see cref="Nn.Graph.GraphModel.FoldBatchNorm"/>) quantizes exactly the
 /// weight inference computes with.
 /// </summary>
@@ -20,6 +21,7 @@ internal static class WeightFakeQuant
     public static int? Bits(TrainingContext context, string layer)
         => context.Quantization.For(layer)?.WeightBits;
 
+
     /// <summary>
     /// The weight the layer's forward computes with: the fp32 value at full precision, else wq, rented for the step and
     /// saved on the tape with its scales (at the tape's current end, so call it before anything else is saved).
@@ -28,11 +30,20 @@ internal static class WeightFakeQuant
     {
         if (Bits(context, layer) is not { } bits) return weight.Value;
         int channels = weight.Shape[0];
+        long perChannel = weight.Length / channels;
         var quantized = context.Rent(weight.Shape);
-        var scales = context.Rent(new[] { channels });
-        context.Kernels.FakeQuantWeightsPerChannel(channels, weight.Length / channels, bits, weight.Value, quantized.Data, scales.Data);
+        if (context.Quantization.For(layer)!.WeightScales is { } fixedScales)
+        {
+            var scales = context.FixedWeightScales(layer, fixedScales);
+            FixedScaleWeightQuant.Apply(context.Kernels, bits, fixedScales, weight.Value, quantized.Data);
+            tape.Save(quantized);
+            tape.Save(scales);
+            return quantized.Data;
+        }
+        var derived = context.Rent(new[] { channels });
+        context.Kernels.FakeQuantWeightsPerChannel(channels, perChannel, bits, weight.Value, quantized.Data, derived.Data);
         tape.Save(quantized);
-        tape.Save(scales);
+        tape.Save(derived);
         return quantized.Data;
     }
 

@@ -21,18 +21,7 @@ public sealed class TrainCommandTests
         var first = CliRunner.Run([.. QuickRun, "--out", straight, "--json"]);
         Assert.True(first.ExitCode == 0, first.Error);
 
-        // A separate process, killed once it has checkpointed mid-run (12 steps in all; checkpoints every 2).
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "ompq")) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in QuickRun.Append("--out").Append(resumed)) start.ArgumentList.Add(arg);
-        using (var process = Process.Start(start)!)
-        {
-            var deadline = Stopwatch.StartNew();
-            while (!process.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(120) && StepOf(resumed) < 5) Thread.Sleep(20);
-            Assert.False(process.HasExited, "the run finished before it could be killed; make it longer");
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-        }
-        long killedAt = StepOf(resumed);
+        long killedAt = RunAndKillAfterStep(QuickRun.Append("--out").Append(resumed), resumed, 5);
         Assert.InRange(killedAt, 4, 11);
 
         var second = CliRunner.Run([.. QuickRun, "--out", resumed, "--resume", "--json"]);
@@ -128,7 +117,23 @@ public sealed class TrainCommandTests
         Assert.False(File.Exists(path));
     }
 
-    private static long StepOf(string checkpoint)
+    /// <summary>Runs `ompq ARGS` as a separate process and kills it once its checkpoint has reached <paramref name="step"/>; returns the checkpoint's step.</summary>
+    internal static long RunAndKillAfterStep(IEnumerable<string> args, string checkpoint, long step)
+    {
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "ompq")) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using (var process = Process.Start(start)!)
+        {
+            var deadline = Stopwatch.StartNew();
+            while (!process.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(120) && StepOf(checkpoint) < step) Thread.Sleep(20);
+            Assert.False(process.HasExited, "the run finished before it could be killed; make it longer");
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+        return StepOf(checkpoint);
+    }
+
+    internal static long StepOf(string checkpoint)
     {
         try
         {

@@ -78,10 +78,7 @@ internal sealed class GraphExecutor : IDisposable
             }
             else
             {
-                int qmax = (1 << (q.WeightBits - 1)) - 1;
-                for (int c = 0; c < channels; c++)
-                    Kernels.FakeQuantPerTensor(new QuantParams(scales[c], 0, -qmax - 1, qmax),
-                        weight.Slice(c * perChannel, perChannel), quantized.Slice(c * perChannel, perChannel), perChannel);
+                FixedScaleWeightQuant.Apply(Kernels, q.WeightBits, scales, weight, quantized);
             }
         }
         catch
