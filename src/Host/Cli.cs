@@ -2,6 +2,7 @@ using CommandLine;
 using CommandLine.Text;
 using Ompq.Host.Verbs;
 using Ompq.Runtime;
+using Ompq.Runtime.Io;
 
 namespace Ompq.Host;
 
@@ -58,7 +59,9 @@ public static class Cli
         }
         catch (InvalidInputException ex)
         {
-            stderr.WriteLine($"error: {ex.Message}");
+            // A passed resource limit says how to raise it (the library names the limit, the option is the CLI's).
+            string raise = ex is ResourceLimitException limit ? $" (raise it with --limits {limit.Key}=N)" : "";
+            stderr.WriteLine($"error: {ex.Message}{raise}");
             if (verb.Verbose) stderr.WriteLine(ex);
             return BadInput;
         }
