@@ -60,7 +60,7 @@ public static class Cli
         catch (InvalidInputException ex)
         {
             // A passed resource limit says how to raise it (the library names the limit, the option is the CLI's).
-            string raise = ex is ResourceLimitException limit ? $" (raise it with --limits {limit.Key}=N)" : "";
+            string raise = ex is ResourceLimitException limit ? $"; raise it with --limits {limit.Key}=N" : "";
             stderr.WriteLine($"error: {ex.Message}{raise}");
             if (verb.Verbose) stderr.WriteLine(ex);
             return BadInput;

@@ -71,7 +71,7 @@ internal static class IdxFile
                 throw new InvalidInputException($"IDX file '{path}' is truncated or corrupt: header says {shape}; expected positive sizes");
             if (total > (maxBytes - headerLength) / extent)
                 throw new ResourceLimitException(ResourceLimits.InputBytes,
-                    $"IDX file '{path}' is corrupt or too large: header says {shape}, more than the {maxBytes} bytes one file may hold (the {ResourceLimits.InputBytes} limit)");
+                    $"IDX file '{path}' is corrupt or too large: header says {shape}, more than the {maxBytes} bytes one file may hold ({ResourceLimits.InputBytes} limit)");
             total *= extent;
         }
         total += headerLength;

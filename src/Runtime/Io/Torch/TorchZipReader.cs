@@ -70,7 +70,7 @@ public static class TorchZipReader
                 if (k is string s && s == wrapper && v is PickleDict inner)
                     return inner;
         var bad = dict.Items.First(kv => kv.Value is not TensorRef);
-        throw new InvalidInputException($"{path}: entry {PickleNames.Describe(bad.Key)} is {PickleNames.Describe(bad.Value)}, not a tensor, and there is no 'state_dict' dict to unwrap");
+        throw new InvalidInputException($"{path}: entry {(bad.Key is string key ? $"'{key}'" : PickleNames.Describe(bad.Key))} is {PickleNames.Describe(bad.Value)}, not a tensor, and there is no 'state_dict' dict to unwrap");
     }
 
     internal static StateEntry Materialize(string name, TensorRef t, byte[] storage, string path, ResourceLimits? limits = null)
@@ -94,9 +94,11 @@ public static class TorchZipReader
         string declared = $"size ({string.Join(", ", t.Size)}), stride ({string.Join(", ", t.Stride)}), offset {t.Offset}";
         if (t.Size.Length != t.Stride.Length)
             throw new InvalidInputException($"{path}: tensor '{name}': {declared}: size and stride have different ranks");
-        if (t.Size.Any(d => d < 0 || d > int.MaxValue) || t.Stride.Any(s => s < 0) || t.Offset < 0)
-            throw new InvalidInputException($"{path}: tensor '{name}': {declared}: expected sizes in 0..{int.MaxValue} and non-negative strides and offset");
+        if (t.Size.Any(d => d < 0) || t.Stride.Any(s => s < 0) || t.Offset < 0)
+            throw new InvalidInputException($"{path}: tensor '{name}': {declared}: expected non-negative sizes, strides and offset");
         long count = limits.CheckProduct(ResourceLimits.TensorElements, t.Size, $"{path}: tensor '{name}' element count");
+        if (t.Size.Any(d => d > int.MaxValue))
+            throw new InvalidInputException($"{path}: tensor '{name}': {declared}: expected sizes in 0..{int.MaxValue}");
         var shape = t.Size.Select(d => (int)d).ToArray();
         // The last element the view reaches, in 128-bit: a stride of 2^62 times a size overflows 64 bits.
         Int128 last = t.Offset;
