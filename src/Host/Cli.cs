@@ -2,7 +2,6 @@ using CommandLine;
 using CommandLine.Text;
 using Ompq.Host.Verbs;
 using Ompq.Runtime;
-using Ompq.Runtime.Io;
 
 namespace Ompq.Host;
 
@@ -59,8 +58,8 @@ public static class Cli
         }
         catch (InvalidInputException ex)
         {
-            // A passed resource limit says how to raise it (the library names the limit, the option is the CLI's).
-            string raise = ex is ResourceLimitException limit ? $"; raise it with --limits {limit.Key}=N" : "";
+            // A passed resource limit says how to raise it (the library names the limit, the option is the CLI's; search has it).
+            string raise = ex.ResourceLimit is { } limit && verb is SearchVerb ? $"; raise it with --limits {limit}=N" : "";
             stderr.WriteLine($"error: {ex.Message}{raise}");
             if (verb.Verbose) stderr.WriteLine(ex);
             return BadInput;

@@ -70,7 +70,7 @@ internal static class IdxFile
             if (extent <= 0)
                 throw new InvalidInputException($"IDX file '{path}' is truncated or corrupt: header says {shape}; expected positive sizes");
             if (total > (maxBytes - headerLength) / extent)
-                throw new ResourceLimitException(ResourceLimits.InputBytes,
+                throw ResourceLimits.Exceeded(ResourceLimits.InputBytes,
                     $"IDX file '{path}' is corrupt or too large: header says {shape}, more than the {maxBytes} bytes one file may hold ({ResourceLimits.InputBytes} limit)");
             total *= extent;
         }

@@ -107,7 +107,7 @@ public sealed record ResourceLimits
     public void Check(string key, long amount, string what)
     {
         long limit = this[key];
-        if (amount > limit) throw new ResourceLimitException(key, $"{what}: {amount} exceeds the {key} limit of {limit}");
+        if (amount > limit) throw Exceeded(key, $"{what}: {amount} exceeds the {key} limit of {limit}");
     }
 
     /// <summary>
@@ -126,15 +126,12 @@ public sealed record ResourceLimits
         foreach (long f in factors)
         {
             if (product > limit / f)
-                throw new ResourceLimitException(key, $"{what}: {string.Join("×", factors.ToArray())} exceeds the {key} limit of {limit}");
+                throw Exceeded(key, $"{what}: {string.Join("×", factors.ToArray())} exceeds the {key} limit of {limit}");
             product *= f;
         }
         return product;
     }
-}
 
-/// <summary>An input asked for more than a <see cref="ResourceLimits"/> allows; <see cref="Key"/> names the limit, so a caller can say how to raise it.</summary>
-public sealed class ResourceLimitException(string key, string message) : InvalidInputException(message)
-{
-    public string Key { get; } = key;
+    /// <summary>The bad-input error for a passed limit, carrying the limit's name so a caller can say how to raise it.</summary>
+    public static InvalidInputException Exceeded(string key, string message) => new(message) { ResourceLimit = key };
 }

@@ -31,7 +31,7 @@ public static class OnnxImporter
         {
             // Graph, shape and limit checks name the node or tensor; add the file.
             string message = $"{path}: {e.Message}";
-            throw e is ResourceLimitException limit ? new ResourceLimitException(limit.Key, message) : new InvalidInputException(message, e);
+            throw new InvalidInputException(message, e) { ResourceLimit = e.ResourceLimit };
         }
     }
 

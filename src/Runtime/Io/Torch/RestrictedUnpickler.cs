@@ -68,12 +68,12 @@ internal sealed class RestrictedUnpickler
                 case (byte)'J': Push((long)BinaryPrimitives.ReadInt32LittleEndian(Take(4))); break;
                 case 0x8a: Push(ReadLong(ReadByte(), at)); break;
                 case (byte)'G': Push(BinaryPrimitives.ReadDoubleBigEndian(Take(8))); break;
-                case (byte)'X': Push(ReadText(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(4))))); break;
+                case (byte)'X': Push(ReadText(Length(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)), at))); break;
                 case 0x8c: Push(ReadText(ReadByte())); break;
-                case 0x8d: Push(ReadText(checked((int)BinaryPrimitives.ReadUInt64LittleEndian(Take(8))))); break;
-                case (byte)'T': Push(ReadText(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(4))))); break;
+                case 0x8d: Push(ReadText(Length(BinaryPrimitives.ReadUInt64LittleEndian(Take(8)), at))); break;
+                case (byte)'T': Push(ReadText(Length(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)), at))); break;
                 case (byte)'U': Push(ReadText(ReadByte())); break;
-                case (byte)'B': Push(Take(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))).ToArray()); break;
+                case (byte)'B': Push(Take(Length(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)), at)).ToArray()); break;
                 case (byte)'C': Push(Take(ReadByte()).ToArray()); break;
                 case (byte)'c': Push(Global(ReadLine(), ReadLine(), at)); break;
                 case 0x93: { var name = Pop(); var module = Pop(); Push(Global(As<string>(module, at), As<string>(name, at), at)); break; }
@@ -162,7 +162,7 @@ internal sealed class RestrictedUnpickler
     {
         // DUP or MARK repeated a few hundred million times would otherwise fill memory from a small file.
         if (_stack.Count >= _limits.MaxPickleStack)
-            throw new ResourceLimitException(ResourceLimits.PickleStack,
+            throw ResourceLimits.Exceeded(ResourceLimits.PickleStack,
                 $"{_source}: data.pkl byte {_pos}: the pickle stack passes the {ResourceLimits.PickleStack} limit of {_limits.MaxPickleStack} entries");
         _stack.Add(value);
     }
@@ -171,7 +171,7 @@ internal sealed class RestrictedUnpickler
     {
         var value = Peek();
         if (!_memo.ContainsKey(key) && _memo.Count >= _limits.MaxPickleMemo)
-            throw new ResourceLimitException(ResourceLimits.PickleMemo,
+            throw ResourceLimits.Exceeded(ResourceLimits.PickleMemo,
                 $"{_source}: data.pkl byte {at}: the pickle memo passes the {ResourceLimits.PickleMemo} limit of {_limits.MaxPickleMemo} entries");
         _memo[key] = value;
     }
@@ -208,6 +208,10 @@ internal sealed class RestrictedUnpickler
         _pos += count;
         return span;
     }
+
+    /// <summary>A declared byte length as an int; one longer than the stream could hold is named, not overflowed.</summary>
+    private int Length(ulong declared, int at)
+        => declared <= (ulong)(_data.Length - _pos) ? (int)declared : throw Corrupt(at, $"a length of {declared} bytes runs past the end of the pickle stream");
 
     private string ReadText(int length) => PrintableText.Of(Encoding.UTF8.GetString(Take(length)));
 

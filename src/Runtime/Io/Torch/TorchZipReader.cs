@@ -27,6 +27,10 @@ public static class TorchZipReader
         {
             throw new InvalidInputException($"{path}: cannot read the file ({PrintableText.Of(e.Message)})", e);
         }
+        catch (OverflowException e)
+        {
+            throw new InvalidInputException($"{path}: a length or size in the file is out of range ({PrintableText.Of(e.Message)})", e);
+        }
     }
 
     private static IReadOnlyList<StateEntry> Read(ZipArchive zip, string path, ResourceLimits limits)
@@ -94,17 +98,22 @@ public static class TorchZipReader
         string declared = $"size ({string.Join(", ", t.Size)}), stride ({string.Join(", ", t.Stride)}), offset {t.Offset}";
         if (t.Size.Length != t.Stride.Length)
             throw new InvalidInputException($"{path}: tensor '{name}': {declared}: size and stride have different ranks");
-        if (t.Size.Any(d => d < 0) || t.Stride.Any(s => s < 0) || t.Offset < 0)
-            throw new InvalidInputException($"{path}: tensor '{name}': {declared}: expected non-negative sizes, strides and offset");
+        if (t.Size.Any(d => d < 0) || t.Offset < 0)
+            throw new InvalidInputException($"{path}: tensor '{name}': {declared}: expected non-negative sizes and offset");
         long count = limits.CheckProduct(ResourceLimits.TensorElements, t.Size, $"{path}: tensor '{name}' element count");
         if (t.Size.Any(d => d > int.MaxValue))
             throw new InvalidInputException($"{path}: tensor '{name}': {declared}: expected sizes in 0..{int.MaxValue}");
         var shape = t.Size.Select(d => (int)d).ToArray();
-        // The last element the view reaches, in 128-bit: a stride of 2^62 times a size overflows 64 bits.
-        Int128 last = t.Offset;
-        for (int i = 0; i < shape.Length; i++) if (shape[i] > 0) last += (Int128)(shape[i] - 1) * t.Stride[i];
-        if (count > 0 && last >= storageElements)
-            throw new InvalidInputException($"{path}: tensor '{name}' {declared} reaches element {last} of a storage of {storageElements}");
+        // The first and last elements the view reaches, in 128-bit: a stride of 2^62 times a size overflows 64 bits.
+        Int128 first = t.Offset, last = t.Offset;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            Int128 span = shape[i] > 0 ? (Int128)(shape[i] - 1) * t.Stride[i] : 0;
+            if (span >= 0) last += span;
+            else first += span;
+        }
+        if (count > 0 && (first < 0 || last >= storageElements))
+            throw new InvalidInputException($"{path}: tensor '{name}' {declared} reaches element {(first < 0 ? first : last)} of a storage of {storageElements}");
         long maxIndex = (long)last;
 
         if (count == 0) return new StateEntry(name, new HostTensor(shape, []), dtype);
