@@ -51,7 +51,7 @@ public readonly record struct Conv2dShape(
         SizeArithmetic.RequireIndexable("conv2d", "padded width", paddedW, this);
         // The (dilated) window must fit in the padded input (PyTorch refuses it; truncating division would report one output row).
         if (paddedH < extentH || paddedW < extentW)
-            throw new KernelArgumentException($"conv2d window {extentH}×{extentW} (dilated) does not fit in the padded input {paddedH}×{paddedW} for {this}");
+            throw new KernelArgumentException($"conv2d window does not fit in the padded input: {extentH}×{extentW} (dilated) in {paddedH}×{paddedW}, for {this}");
         long p = SizeArithmetic.Outputs(H, PadH, R, StrideH, DilationH), q = SizeArithmetic.Outputs(W, PadW, S, StrideW, DilationW);
         if (p <= 0 || q <= 0)
             throw new KernelArgumentException($"conv2d output would be empty ({p}×{q}) for {this}");

@@ -37,7 +37,7 @@ public readonly record struct Pool2dShape(
         SizeArithmetic.RequireIndexable("pool", "padded width", paddedW, this);
         // As for convolution: a window larger than the padded input must not yield a truncated-division output row.
         if (paddedH < R || paddedW < S)
-            throw new KernelArgumentException($"pool window {R}×{S} does not fit in the padded input {paddedH}×{paddedW} for {this}");
+            throw new KernelArgumentException($"pool window does not fit in the padded input: {R}×{S} in {paddedH}×{paddedW}, for {this}");
         long p = SizeArithmetic.Outputs(H, PadH, R, StrideH, 1), q = SizeArithmetic.Outputs(W, PadW, S, StrideW, 1);
         if (p <= 0 || q <= 0)
             throw new KernelArgumentException($"pool output would be empty ({p}×{q}) for {this}");
