@@ -59,7 +59,9 @@ public static class Cli
         }
         catch (InvalidInputException ex)
         {
-            stderr.WriteLine($"error: {ex.Message}");
+            // A passed resource limit says how to raise it (the library names the limit, the option is the CLI's; search has it).
+            string raise = ex.ResourceLimit is { } limit && verb is SearchVerb ? $"; raise it with --limits {limit}=N" : "";
+            stderr.WriteLine($"error: {ex.Message}{raise}");
             if (verb.Verbose) stderr.WriteLine(ex);
             return BadInput;
         }

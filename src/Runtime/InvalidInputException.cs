@@ -9,4 +9,10 @@ public class InvalidInputException : Exception
 {
     public InvalidInputException(string message) : base(message) { }
     public InvalidInputException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>
+    /// The name of the <see cref="Io.ResourceLimits"/> limit the input passed, when that is what was wrong; a caller can
+    /// then say how to raise it.
+    /// </summary>
+    public string? ResourceLimit { get; init; }
 }

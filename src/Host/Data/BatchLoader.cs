@@ -1,4 +1,5 @@
 using Ompq.Runtime;
+using Ompq.Runtime.Io;
 
 namespace Ompq.Host.Data;
 
@@ -10,12 +11,19 @@ namespace Ompq.Host.Data;
 /// </summary>
 public static class BatchLoader
 {
-    public sealed record Request(string Data, string? DataDir, int Count, int Channels, int Size, int Seed, Preprocessing Preprocess);
+    /// <param name="SizeOrigin">Where <paramref name="Size"/> came from, for messages: the option, or the model that declares it.</param>
+    /// <param name="Limits">What the data files may ask for; <see cref="ResourceLimits.Default"/> when null.</param>
+    public sealed record Request(string Data, string? DataDir, int Count, int Channels, int Size, int Seed, Preprocessing Preprocess,
+        string SizeOrigin = "--input-size", ResourceLimits? Limits = null)
+    {
+        public ResourceLimits EffectiveLimits => Limits ?? ResourceLimits.Default;
+    }
 
     public static ImageBatch Load(Request r)
     {
         if (r.Count < 2) throw new InvalidInputException($"--images {r.Count} is too few: the ORM needs at least 2 images");
-        if (r.Size < 8 || r.Size > 1024) throw new InvalidInputException($"--input-size {r.Size} is invalid: expected 8..1024 pixels");
+        if (r.Size < 8 || r.Size > 1024) throw new InvalidInputException($"{r.SizeOrigin} {r.Size} is invalid: expected 8..1024 pixels");
+        r.EffectiveLimits.CheckProduct(ResourceLimits.TensorElements, [r.Count, r.Channels, r.Size, r.Size], $"--images {r.Count}: input batch {r.Count}×{r.Channels}×{r.Size}×{r.Size}");
         ImageBatch batch = r.Data switch
         {
             "synthetic" => Synthetic(r),
@@ -46,7 +54,7 @@ public static class BatchLoader
 
     private static ImageBatch FromIdx(Request r, string path, Normalization gray, string label)
     {
-        var images = IdxImages.Read(path);
+        var images = IdxImages.Read(path, r.EffectiveLimits);
         if (images.Count < r.Count)
             throw new InvalidInputException($"'{path}' holds {images.Count} images, --images {r.Count} requested");
         // A seeded draw without replacement (partial Fisher–Yates), so --seed picks the batch reproducibly.
@@ -94,7 +102,7 @@ public static class BatchLoader
         var pixels = new float[(long)r.Count * perImage];
         for (int n = 0; n < r.Count; n++)
         {
-            var (planeRgb, h, w) = ImageFile.DecodeRgb(files[n]);
+            var (planeRgb, h, w) = ImageFile.DecodeRgb(files[n], r.EffectiveLimits);
             var image = pixels.AsSpan(n * perImage, perImage);
             if (r.Channels == 3)
             {

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using Ompq.Runtime;
+using Ompq.Runtime.Io;
 
 namespace Ompq.Host.Data;
 
@@ -25,18 +26,20 @@ internal static class IdxFile
         public string Shape => string.Join("×", Dimensions);
     }
 
-    /// <summary>The most bytes one file may hold: what one .NET array can.</summary>
-    public static long MaxBytes { get; } = Array.MaxLength;
+    /// <summary>The most bytes one file may hold: the input-bytes limit, and never more than one .NET array can.</summary>
+    public static long MaxBytes(ResourceLimits limits) => Math.Min(limits.MaxInputBytes, Array.MaxLength);
 
-    public static Contents Read(string path, Format format)
+    public static Contents Read(string path, Format format, ResourceLimits? limits = null)
     {
+        limits ??= ResourceLimits.Default;
         if (!File.Exists(path))
             throw new InvalidInputException($"{format.Kind} file '{path}' does not exist; expected an IDX {format.Kind} file (e.g. {format.Example}[.gz])");
+        // Devices and FIFOs (/dev/zero) are refused before they are opened: they have no end to read to.
+        using var file = InputFile.Open(path, limits, $"{format.Kind} file '{path}'", out long fileLength);
         try
         {
-            using var file = File.OpenRead(path);
             using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
-            return Read(path, format, stream, stream is FileStream ? file.Length : null);
+            return Read(path, format, stream, stream is FileStream ? fileLength : null, MaxBytes(limits));
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
         {
@@ -44,7 +47,7 @@ internal static class IdxFile
         }
     }
 
-    private static Contents Read(string path, Format format, Stream stream, long? knownLength)
+    private static Contents Read(string path, Format format, Stream stream, long? knownLength, long maxBytes)
     {
         int headerLength = 4 + 4 * format.Dimensions;
         var header = new byte[headerLength];
@@ -66,8 +69,9 @@ internal static class IdxFile
         {
             if (extent <= 0)
                 throw new InvalidInputException($"IDX file '{path}' is truncated or corrupt: header says {shape}; expected positive sizes");
-            if (total > (MaxBytes - headerLength) / extent)
-                throw new InvalidInputException($"IDX file '{path}' is corrupt or too large: header says {shape}, more than the {MaxBytes} bytes one file may hold");
+            if (total > (maxBytes - headerLength) / extent)
+                throw ResourceLimits.Exceeded(ResourceLimits.InputBytes,
+                    $"IDX file '{path}' is corrupt or too large: header says {shape}, more than the {maxBytes} bytes one file may hold ({ResourceLimits.InputBytes} limit)");
             total *= extent;
         }
         total += headerLength;

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using Ompq.Runtime;
+using Ompq.Runtime.Io;
 
 namespace Ompq.Host.Data;
 
@@ -57,9 +59,11 @@ public static class IdxImages
     private static readonly IdxFile.Format ImageFormat = new("image", "t10k-images-idx3-ubyte", 3, [IdxFile.UnsignedByte, IdxFile.Float32],
         "magic 0x00000803 (ubyte) or 0x00000D03 (float32) with 3 dimensions");
 
-    public static Images Read(string path)
+    public static Images Read(string path, ResourceLimits? limits = null)
     {
-        var file = IdxFile.Read(path, ImageFormat);
+        limits ??= ResourceLimits.Default;
+        var file = IdxFile.Read(path, ImageFormat, limits);
+        limits.CheckProduct(ResourceLimits.ImagePixels, [file.Dimensions[1], file.Dimensions[2]], $"IDX file '{path}': image rows×columns");
         return new Images(file.Bytes, file.ElementType == IdxFile.Float32, file.Dimensions[0], file.Dimensions[1], file.Dimensions[2]);
     }
 }

@@ -1,4 +1,5 @@
 using Ompq.Runtime;
+using Ompq.Runtime.Io;
 using StbImageSharp;
 
 namespace Ompq.Host.Data;
@@ -10,14 +11,20 @@ public static class ImageFile
 
     public static bool HasImageExtension(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
-    public static (float[][] Rgb, int Height, int Width) DecodeRgb(string path)
+    public static (float[][] Rgb, int Height, int Width) DecodeRgb(string path, ResourceLimits? limits = null)
     {
+        limits ??= ResourceLimits.Default;
+        string what = $"image '{path}'";
+        byte[] bytes = InputFile.ReadAllBytes(path, limits, what);
         ImageResult decoded;
         try
         {
-            decoded = ImageResult.FromMemory(File.ReadAllBytes(path), ColorComponents.RedGreenBlue);
+            // The header's size is checked before decoding: a 20000² PNG is a few hundred KB on disk and gigabytes decoded.
+            var info = ImageInfo.FromStream(new MemoryStream(bytes, writable: false));
+            if (info is { } header) limits.CheckProduct(ResourceLimits.ImagePixels, [header.Width, header.Height], $"{what}: width×height");
+            decoded = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue);
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex) when (ex is not OutOfMemoryException and not InvalidInputException)
         {
             throw new InvalidInputException($"image '{path}' could not be decoded ({ex.Message}); expected a valid PNG, JPEG or BMP file", ex);
         }

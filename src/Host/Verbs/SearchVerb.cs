@@ -93,6 +93,9 @@ public sealed class SearchVerb : IVerb
     [Option("json", HelpText = "Print the JSON report on stdout instead of the table.")]
     public bool Json { get; set; }
 
+    [Option("limits", HelpText = "Raise (or lower) what input files may ask for: KEY=N,... with N an integer, optionally with suffix k, M or G (×1024). Keys: tensor-elements (default 256M), image-pixels (64M), input-bytes (1G), pickle-stack (1M), pickle-memo (1M), graph-nodes (1M), scratch-bytes (256M), window-taps (1M).")]
+    public string? Limits { get; set; }
+
     [Option("verbose", HelpText = "Show stack traces of errors.")]
     public bool Verbose { get; set; }
 
@@ -132,6 +135,7 @@ public sealed class SearchVerb : IVerb
             _ => throw new InvalidInputException($"--accounting '{Accounting}' is unknown: expected pinned or reference"),
         };
         Preprocessing preprocess = PreprocessingOption.Parse(Preprocess);
+        ResourceLimits limits = Limits is null ? ResourceLimits.Default : ResourceLimits.Parse(Limits, "--limits");
         if (InputSize is { } s && (s < 8 || s > 1024)) throw new InvalidInputException($"--input-size {s} is invalid: expected 8..1024 pixels");
         if (Images < 2 || Images > 4096) throw new InvalidInputException($"--images {Images} is invalid: expected 2..4096");
         if (Plots is not null && File.Exists(Plots)) throw new InvalidInputException($"--plots '{Plots}' is a file, expected a folder");
@@ -142,10 +146,13 @@ public sealed class SearchVerb : IVerb
         var options = new SearchOptions(mode, SizeMb, beta, bits, BitOpsG, rule, ActBits, form, batchNorm, accounting);
 
         using IKernels kernels = BackendRegistry.Create(Device, Threads);
-        using GraphModel model = LoadModel(modelName, out string weightsDescription);
+        using GraphModel model = LoadModel(modelName, limits, out string weightsDescription);
         var (channels, height, width) = model.InputShape;
         if (height != width) throw new InvalidInputException($"model input {height}×{width} is not square; expected a square input");
-        ImageBatch batch = BatchLoader.Load(new BatchLoader.Request(Data, DataDir, Images, channels, height, Seed, preprocess));
+        // A size the ONNX graph declares is the model's, not an option the user passed.
+        string sizeOrigin = InputSize is null && Onnx is not null ? $"input size declared by '{Onnx}'" : "--input-size";
+        model.CheckBatch(Images, limits, $"--images {Images}");
+        ImageBatch batch = BatchLoader.Load(new BatchLoader.Request(Data, DataDir, Images, channels, height, Seed, preprocess, sizeOrigin, limits));
         using Tensor input = Tensor.FromHost(kernels, batch.Pixels, batch.Count, channels, height, width);
         double setupSeconds = setup.Elapsed.TotalSeconds;
 
@@ -189,18 +196,18 @@ public sealed class SearchVerb : IVerb
         return Cli.Ok;
     }
 
-    private GraphModel LoadModel(string? modelName, out string weightsDescription)
+    private GraphModel LoadModel(string? modelName, ResourceLimits limits, out string weightsDescription)
     {
         if (Onnx is not null)
         {
             if (!File.Exists(Onnx)) throw new InvalidInputException($"--onnx '{Onnx}' does not exist; expected an .onnx model file");
             weightsDescription = $"ONNX {Path.GetFileName(Onnx)}";
-            return OnnxImporter.Load(Onnx, InputSize);
+            return OnnxImporter.Load(Onnx, InputSize, limits);
         }
         if (Weights is not null && !File.Exists(Weights))
             throw new InvalidInputException($"--weights '{Weights}' does not exist; expected a safetensors or PyTorch state-dict file");
         weightsDescription = Weights is null ? $"seeded random initialisation (seed {Seed}; no --weights)" : Path.GetFileName(Weights);
-        return ModelFiles.Open(modelName!, Weights, InputSize, Seed);
+        return ModelFiles.Open(modelName!, Weights, InputSize, Seed, limits);
     }
 
     private static SearchMode ParseMode(string mode) => mode.ToLowerInvariant() switch

@@ -62,7 +62,10 @@ internal readonly unsafe struct ConvB : IPackB
                 columnStarts[t] = ow * strideW - padW;
                 columnOffsets[t] = image * imageStride + (oh * strideH - padH) * w + columnStarts[t];
             }
-            bool consecutive = cols == nr && columnOffsets[nr - 1] - columnOffsets[0] == nr - 1;
+            // Every offset, not just the ends: with a column stride > 1 and a row wrap the ends can lie nr − 1 apart
+            // while the columns between them do not (found by the shape fuzz test: 1×1 conv, stride 1×2, padding 2).
+            bool consecutive = cols == nr;
+            for (int t = 1; consecutive && t < nr; t++) consecutive = columnOffsets[t] == columnOffsets[0] + t;
             var offsets0 = Avx.LoadVector256(columnOffsets);
             var offsets1 = Avx.LoadVector256(columnOffsets + 8);
             var ih0 = Avx.LoadVector256(rowStarts);

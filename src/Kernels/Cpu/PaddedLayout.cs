@@ -23,11 +23,11 @@ internal readonly unsafe struct PaddedLayout
         this.padW = padW;
         this.strideW = strideW;
         this.padValue = padValue;
-        rows = (p - 1) * strideH + (r - 1) * dilationH + 1;
-        int data = (w + 2 * padW + strideW - 1) / strideW;
-        int reach = (q + 7) / 8 * 8 + (s - 1) * dilationW / strideW + 1;
-        PhaseLength = Math.Max(data, reach) + 8;
-        RowLength = PhaseLength * strideW;
+        // The same formula Validate() bounded (so the int casts below cannot wrap for a validated shape).
+        var plane = PaddedPlane.For(w, p, q, r, s, strideH, strideW, padW, dilationH, dilationW);
+        rows = checked((int)plane.Rows);
+        PhaseLength = checked((int)plane.PhaseLength);
+        RowLength = checked((int)plane.RowLength);
     }
 
     public PaddedLayout(in Conv2dShape s)

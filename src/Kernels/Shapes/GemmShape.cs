@@ -8,9 +8,16 @@ public readonly record struct GemmShape(int M, int N, int K, bool TransA = false
     public long CSize => (long)M * N;
     public double Flops => 2.0 * M * N * K;
 
+    /// <summary>Plain sizes for messages (not the record's type name and member list).</summary>
+    public override string ToString() => $"GEMM M={M} N={N} K={K}";
+
     public void Validate()
     {
         if (M <= 0 || N <= 0 || K <= 0)
             throw new KernelArgumentException($"GEMM sizes must be positive, got M={M} N={N} K={K}");
+        // Panels and tiles are addressed with 32-bit row offsets within each operand.
+        SizeArithmetic.RequireIndexable("GEMM", "A size M·K", ASize, this);
+        SizeArithmetic.RequireIndexable("GEMM", "B size K·N", BSize, this);
+        SizeArithmetic.RequireIndexable("GEMM", "C size M·N", CSize, this);
     }
 }

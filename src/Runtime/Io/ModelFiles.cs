@@ -11,18 +11,19 @@ public static class ModelFiles
     /// <param name="weights">Optional state dict (.safetensors or PyTorch zip) for a zoo model; not allowed with ONNX.</param>
     /// <param name="inputSize">Square input side; default per model (ONNX: the graph's declared size).</param>
     /// <param name="seed">Initialisation seed for zoo models without weights.</param>
-    public static GraphModel Open(string model, string? weights = null, int? inputSize = null, int seed = 0)
+    /// <param name="limits">What the files may ask for; <see cref="ResourceLimits.Default"/> when null.</param>
+    public static GraphModel Open(string model, string? weights = null, int? inputSize = null, int seed = 0, ResourceLimits? limits = null)
     {
         if (model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
             if (weights is not null) throw new InvalidInputException($"{model}: an ONNX model carries its own weights; do not pass a weights file");
-            return OnnxImporter.Load(model, inputSize);
+            return OnnxImporter.Load(model, inputSize, limits);
         }
         var created = ModelZoo.Create(model, inputSize, seed);
         if (weights is null) return created;
         try
         {
-            WeightLoader.Load(created, weights);
+            WeightLoader.Load(created, weights, limits);
             return created;
         }
         catch

@@ -12,17 +12,18 @@ namespace Ompq.Runtime.Io;
 public static class WeightLoader
 {
     /// <summary>Reads a state dict; the format is recognised from the file's first bytes (zip = PyTorch, else safetensors).</summary>
-    public static IReadOnlyList<StateEntry> ReadStateDict(string path)
+    public static IReadOnlyList<StateEntry> ReadStateDict(string path, ResourceLimits? limits = null)
     {
+        limits ??= ResourceLimits.Default;
         if (!File.Exists(path)) throw new InvalidInputException($"{path}: weights file not found");
         Span<byte> magic = stackalloc byte[4];
         int read;
-        using (var stream = File.OpenRead(path)) read = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+        using (var stream = InputFile.Open(path, limits, path, out _)) read = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
         bool isZip = read == 4 && magic[0] == (byte)'P' && magic[1] == (byte)'K' && magic[2] == 3 && magic[3] == 4;
-        return isZip ? TorchZipReader.Read(path) : SafetensorsReader.Read(path);
+        return isZip ? TorchZipReader.Read(path, limits) : SafetensorsReader.Read(path, limits);
     }
 
-    public static void Load(GraphModel model, string path) => Apply(model, ReadStateDict(path), path);
+    public static void Load(GraphModel model, string path, ResourceLimits? limits = null) => Apply(model, ReadStateDict(path, limits), path);
 
     /// <summary>
     /// Sets the model's parameters from <paramref name="entries"/>. num_batches_tracked entries are ignored; a missing,

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using Ompq.Host.Data;
 using Ompq.Host.Plots;
 using Ompq.Runtime;
+using Ompq.Runtime.Io;
 
 namespace Ompq.Tests.Cli;
 
@@ -112,7 +113,7 @@ public sealed class LabelledDataTests
         AssertBadLabels(images, Write(dir, "negative", Header(2049, -1)),
             "is truncated or corrupt: header says -1; expected positive sizes");
         AssertBadLabels(images, Write(dir, "huge", Header(2049, int.MaxValue)),
-            $"is corrupt or too large: header says {int.MaxValue}, more than the {Array.MaxLength} bytes one file may hold");
+            $"is corrupt or too large: header says {int.MaxValue}, more than the {ResourceLimits.Default.MaxInputBytes} bytes one file may hold (input-bytes limit)");
         AssertBadLabels(images, Write(dir, "mismatch", Labels(0, 1, 2, 3)),
             "holds 4 labels but image file");
         AssertBadLabels(images, Write(dir, "out-of-range", Labels(0, 1, 10, 3, 4)),
@@ -123,8 +124,8 @@ public sealed class LabelledDataTests
 
         // A compressed file whose header claims far more than it holds is reported, not allocated.
         string claimsMuch = Path.Combine(dir, "claims-much.gz");
-        WriteGzip(claimsMuch, Header(2049, 1_500_000_000).Concat(new byte[100]).ToArray());
-        AssertBadLabels(images, claimsMuch, "header says 1500000000, expected 1500000008 bytes, found 108");
+        WriteGzip(claimsMuch, Header(2049, 1_000_000_000).Concat(new byte[100]).ToArray());
+        AssertBadLabels(images, claimsMuch, "header says 1000000000, expected 1000000008 bytes, found 108");
 
         // Images too big to hold in one array are refused before reading.
         var hugeImages = Assert.Throws<InvalidInputException>(() => IdxImages.Read(Write(dir, "huge-images", Header(2051, 65536, 65536, 65536))));

@@ -10,6 +10,9 @@ internal sealed class OnnxGraphBuilder
 
     public void Input(string name, params long[] dims) => _graph.Message(11, v => ValueInfo(v, name, dims));
 
+    /// <summary>An input whose every dimension is written as a value, negative ones included (a hostile file's view).</summary>
+    public void InputValues(string name, params long[] dims) => _graph.Message(11, v => ValueInfo(v, name, dims, symbolicNegatives: false));
+
     public void Output(string name, params long[] dims) => _graph.Message(12, v => ValueInfo(v, name, dims));
 
     public string Initializer(string name, long[] dims, float[] values)
@@ -21,6 +24,19 @@ internal sealed class OnnxGraphBuilder
             t.String(8, name);
             var raw = new byte[values.Length * 4];
             Buffer.BlockCopy(values, 0, raw, 0, raw.Length);
+            t.Bytes(9, raw);
+        });
+        return name;
+    }
+
+    /// <summary>An initializer of any element type (<paramref name="dataType"/> as in onnx.proto) from its raw little-endian bytes.</summary>
+    public string RawInitializer(string name, long[] dims, int dataType, byte[] raw)
+    {
+        _graph.Message(5, t =>
+        {
+            t.Ints(1, dims);
+            t.Varint(2, dataType);
+            t.String(8, name);
             t.Bytes(9, raw);
         });
         return name;
@@ -50,6 +66,8 @@ internal sealed class OnnxGraphBuilder
 
     public static Action<ProtoWriter> Int(string name, long value) => n => n.Message(5, a => { a.String(1, name); a.Varint(3, value); a.Varint(20, 2); });
 
+    public static Action<ProtoWriter> Domain(string domain) => n => n.String(7, domain);
+
     public static Action<ProtoWriter> All(params Action<ProtoWriter>[] attributes) => n => { foreach (var a in attributes) a(n); };
 
     /// <summary>Conv (with bias) + BatchNormalization with random statistics; returns the BN output name.</summary>
@@ -77,7 +95,7 @@ internal sealed class OnnxGraphBuilder
         return model.ToArray();
     }
 
-    private static void ValueInfo(ProtoWriter v, string name, long[] dims)
+    private static void ValueInfo(ProtoWriter v, string name, long[] dims, bool symbolicNegatives = true)
     {
         v.String(1, name);
         v.Message(2, type => type.Message(1, tensor =>
@@ -86,7 +104,7 @@ internal sealed class OnnxGraphBuilder
             tensor.Message(2, shape =>
             {
                 foreach (long d in dims)
-                    shape.Message(1, dim => { if (d < 0) dim.String(2, "N"); else dim.Varint(1, d); });
+                    shape.Message(1, dim => { if (d < 0 && symbolicNegatives) dim.String(2, "N"); else dim.Varint(1, d); });
             });
         }));
     }

@@ -15,25 +15,23 @@ public static class OnnxImporter
 {
     /// <param name="path">The .onnx file (weights inside the file; external data is not supported).</param>
     /// <param name="inputSize">Square input side; default from the graph input's declared H×W.</param>
-    public static GraphModel Load(string path, int? inputSize = null)
+    /// <param name="limits">What the file may ask for (nodes, tensor sizes, scratch); <see cref="ResourceLimits.Default"/> when null.</param>
+    public static GraphModel Load(string path, int? inputSize = null, ResourceLimits? limits = null)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidInputException($"{path}: cannot read the file ({PrintableText.Of(e.Message)})", e);
-        }
-        OnnxModel model;
-        try { model = OnnxModel.Parse(bytes); }
-        catch (InvalidDataException e) { throw new InvalidInputException($"{path}: not a valid ONNX model ({PrintableText.Of(e.Message)})", e); }
+        limits ??= ResourceLimits.Default;
         try
         {
-            return new Translation(model, path, inputSize).Build();
+            byte[] bytes = InputFile.ReadAllBytes(path, limits, path);
+            OnnxModel model;
+            try { model = OnnxModel.Parse(bytes, limits); }
+            catch (InvalidDataException e) { throw new InvalidInputException($"{path}: not a valid ONNX model ({PrintableText.Of(e.Message)})", e); }
+            return new Translation(model, path, inputSize, limits).Build();
         }
         catch (InvalidInputException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
         {
-            // Graph and shape checks name the node; add the file.
-            throw new InvalidInputException($"{path}: {e.Message}", e);
+            // Graph, shape and limit checks name the node or tensor; add the file.
+            string message = $"{path}: {e.Message}";
+            throw new InvalidInputException(message, e) { ResourceLimit = e.ResourceLimit };
         }
     }
 
@@ -48,12 +46,16 @@ public static class OnnxImporter
         private readonly ParameterStore _parameters = new();
         private readonly (int C, int H, int W) _input;
         private readonly string _inputName;
-        private readonly int _declaredBatch;
+        private readonly long _declaredBatch;
+        private readonly ResourceLimits _limits;
+        // The first non-Constant node reading each value, indexed once: a scan per fused node made import quadratic.
+        private readonly Dictionary<string, OnnxNode> _firstReader = new(StringComparer.Ordinal);
 
-        public Translation(OnnxModel model, string path, int? inputSize)
+        public Translation(OnnxModel model, string path, int? inputSize, ResourceLimits limits)
         {
             _model = model;
             _path = path;
+            _limits = limits;
             var graph = model.Graph;
             foreach (var t in graph.Initializers) _constants[t.Name] = t;
             foreach (var n in graph.Nodes)
@@ -65,14 +67,25 @@ public static class OnnxImporter
             var inputs = graph.Inputs.Where(i => !_constants.ContainsKey(i.Name)).ToList();
             if (inputs.Count != 1) throw Error($"expected one image input, found {inputs.Count}");
             var dims = inputs[0].Dims;
+            string inputName = inputs[0].Name;
             if (dims.Count != 4 || dims[1] <= 0)
-                throw Error($"input '{inputs[0].Name}' must be N×C×H×W with a known C, got [{string.Join(", ", dims)}]");
-            int h = inputSize ?? (int)dims[2], w = inputSize ?? (int)dims[3];
-            if (h <= 0 || w <= 0) throw Error($"input '{inputs[0].Name}' has no fixed H×W; pass an input size");
-            _inputName = inputs[0].Name;
-            _input = ((int)dims[1], h, w);
-            _declaredBatch = (int)dims[0];
+                throw Error($"input '{inputName}' must be N×C×H×W with a known C, got [{string.Join(", ", dims)}]");
+            // Dimensions as the file declares them (int64; −1 marks a symbolic one): checked before any becomes an int.
+            foreach (long d in dims)
+                if (d < -1 || d > int.MaxValue)
+                    throw Error($"input '{inputName}' has dimension {d} in [{string.Join(", ", dims)}]; expected 1..{int.MaxValue} (or symbolic)");
+            long h = inputSize ?? dims[2], w = inputSize ?? dims[3];
+            if (h <= 0 || w <= 0) throw Error($"input '{inputName}' has no fixed H×W; pass an input size");
+            limits.CheckProduct(ResourceLimits.ImagePixels, [h, w], $"input '{inputName}' H×W");
+            limits.CheckProduct(ResourceLimits.TensorElements, [dims[1], h, w], $"input '{inputName}' C×H×W per image");
+            _inputName = inputName;
+            _input = ((int)dims[1], (int)h, (int)w);
+            _declaredBatch = dims[0];
             _shapes[_inputName] = new[] { _input.C, _input.H, _input.W };
+            foreach (var n in graph.Nodes)
+                if (n.OpType != "Constant")
+                    foreach (var i in n.Inputs)
+                        _firstReader.TryAdd(i, n);
             if (graph.Outputs.Count != 1) throw Error($"expected one graph output, found {graph.Outputs.Count}");
         }
 
@@ -87,7 +100,7 @@ public static class OnnxImporter
             {
                 var node = onnxNodes[i];
                 if (consumed.Contains(node)) continue;
-                if (node.Domain is not ("" or "ai.onnx"))
+                if (!IsStandardDomain(node))
                     throw NodeError(node, $"operator domain '{node.Domain}' is not supported");
                 CheckArity(node);
                 switch (node.OpType)
@@ -133,6 +146,8 @@ public static class OnnxImporter
                 }
             }
 
+            if (!_nodes.OfType<WeightLayerNode>().Any())
+                throw Error("the graph has no Conv, Gemm or MatMul layer; expected a network with weights to quantize");
             string output = Resolve(_model.Graph.Outputs[0].Name);
             var graph = new ModelGraph(_inputName, _nodes, output);
             var (units, fixedLayers, ptq) = Units(graph);
@@ -204,7 +219,7 @@ public static class OnnxImporter
 
             string output = node.Outputs[0];
             BatchNormParams? bn = null;
-            if (SingleConsumer(output, nodes, consumed) is { OpType: "BatchNormalization" } bnNode && bnNode.Inputs[0] == output)
+            if (SingleConsumer(output, nodes, consumed) is { OpType: "BatchNormalization" } bnNode && IsStandardDomain(bnNode) && bnNode.Inputs[0] == output)
             {
                 bn = BatchNorm(bnNode);
                 consumed.Add(bnNode);
@@ -224,8 +239,9 @@ public static class OnnxImporter
             var pads = node.Ints("pads") ?? new List<long> { 0, 0, 0, 0 };
             if (autoPad is "SAME_UPPER" or "SAME_LOWER")
             {
-                int total(int size, int k, int s, int d) => Math.Max(((size + s - 1) / s - 1) * s + (k - 1) * d + 1 - size, 0);
-                int th = total(x[1], kh, sh, dh), tw = total(x[2], kw, sw, dw);
+                // In 64-bit: (k − 1)·d wraps in 32-bit for a large kernel and dilation.
+                static long total(int size, int k, int s, int d) => Math.Max(((size + (long)s - 1) / s - 1) * s + (long)(k - 1) * d + 1 - size, 0);
+                long th = total(x[1], kh, sh, dh), tw = total(x[2], kw, sw, dw);
                 pads = autoPad == "SAME_UPPER"
                     ? new List<long> { th / 2, tw / 2, th - th / 2, tw - tw / 2 }
                     : new List<long> { th - th / 2, tw - tw / 2, th / 2, tw / 2 };
@@ -236,7 +252,7 @@ public static class OnnxImporter
             int Axis(int size, int k, int s, int d, long begin, long end, string axis)
             {
                 if (begin == end) return (int)begin;
-                long extent = d * (k - 1) + 1;
+                long extent = (long)d * (k - 1) + 1;
                 long asymmetric = (size + begin + end - extent) / s + 1;
                 long symmetric = (size + 2 * begin - extent) / s + 1;
                 if (end < begin && asymmetric == symmetric) return (int)begin;
@@ -267,12 +283,16 @@ public static class OnnxImporter
             else if (node.Ints("shape") is { } attr) target = attr.ToArray();
             if (target is null || target.Length == 0) throw NodeError(node, "Reshape needs a constant shape");
             var x = InputShape(node, input, -1);
+            // Values as the file declares them: 0 copies an axis, −1 is inferred (once), anything else is a positive extent.
+            foreach (long v in target)
+                if (v < -1 || v > int.MaxValue)
+                    throw NodeError(node, $"Reshape target [{string.Join(", ", target)}] holds {v}; expected 0 (copy), -1 (infer) or 1..{int.MaxValue}");
+            if (target.Count(v => v == -1) > 1) throw NodeError(node, $"Reshape target [{string.Join(", ", target)}] has more than one inferred (-1) axis");
             // The first axis is the batch: 0 (copy), -1 or the declared batch size.
             if (!(target[0] == 0 || target[0] == -1 || target[0] == _declaredBatch))
                 throw NodeError(node, $"Reshape to [{string.Join(", ", target)}] changes the batch axis");
             var perImage = target.Skip(1).Select((v, i) => v == 0 ? (i < x.Length ? x[i] : throw NodeError(node, "Reshape 0 copies a missing axis")) : (int)v).ToArray();
             if (perImage.Length == 0) throw NodeError(node, "Reshape must keep a per-image axis");
-            if (target[0] == -1 && perImage.Contains(-1)) throw NodeError(node, "Reshape with two inferred axes");
             Emit(new ReshapeNode(node.Name, input, node.Outputs[0], perImage));
         }
 
@@ -330,7 +350,7 @@ public static class OnnxImporter
         private (Activation, string) FuseActivation(string value, List<OnnxNode> nodes, HashSet<OnnxNode> consumed)
         {
             if (SingleConsumer(value, nodes, consumed) is { } next && next.Inputs.Count > 0 && next.Inputs[0] == value
-                && (next.OpType == "Relu" || next.OpType == "Clip"))
+                && IsStandardDomain(next) && (next.OpType == "Relu" || next.OpType == "Clip"))
             {
                 var activation = next.OpType == "Relu" ? Activation.Relu : ClipActivation(next);
                 consumed.Add(next);
@@ -342,17 +362,25 @@ public static class OnnxImporter
         private Activation ClipActivation(OnnxNode node)
         {
             float min = node.Float("min", float.NegativeInfinity), max = node.Float("max", float.PositiveInfinity);
-            if (node.Inputs.Count > 1 && node.Inputs[1].Length > 0) min = Constant(node, node.Inputs[1]).Values.Single();
-            if (node.Inputs.Count > 2 && node.Inputs[2].Length > 0) max = Constant(node, node.Inputs[2]).Values.Single();
+            if (node.Inputs.Count > 1 && node.Inputs[1].Length > 0) min = Scalar(node, node.Inputs[1], "min");
+            if (node.Inputs.Count > 2 && node.Inputs[2].Length > 0) max = Scalar(node, node.Inputs[2], "max");
             if (min == 0f && max == 6f) return Activation.Relu6;
             if (min == 0f && float.IsPositiveInfinity(max)) return Activation.Relu;
             throw NodeError(node, $"Clip to [{min}, {max}] is not supported (only [0, 6] = ReLU6)");
         }
 
+        private float Scalar(OnnxNode node, string name, string role)
+        {
+            var values = Constant(node, name).Values;
+            return values.Length == 1 ? values[0] : throw NodeError(node, $"{role} bound '{name}' holds {values.Length} values; expected one");
+        }
+
+        private static bool IsStandardDomain(OnnxNode node) => node.Domain is "" or "ai.onnx";
+
         private OnnxNode? SingleConsumer(string value, List<OnnxNode> nodes, HashSet<OnnxNode> consumed)
         {
             if (_consumers.GetValueOrDefault(value) != 1) return null;
-            var reader = nodes.FirstOrDefault(n => n.Inputs.Contains(value));
+            var reader = _firstReader.GetValueOrDefault(value);
             if (reader is null || consumed.Contains(reader)) return null;
             CheckArity(reader);
             return reader;
@@ -394,9 +422,30 @@ public static class OnnxImporter
                 : throw Error($"{node.Kind} node '{node.Name}' reads '{i}', which no earlier node produces")).ToArray();
             foreach (var p in node.ParameterNames)
                 if (!_parameters.Contains(p)) throw Error($"{node.Kind} node '{node.Name}' needs '{p}'");
-            _shapes[node.Output] = node.InferShape(inputs, _parameters);
+            var shape = node.InferShape(inputs, _parameters);
+            CheckResources(node, inputs, shape);
+            _shapes[node.Output] = shape;
             _nodes.Add(node);
         }
+
+        /// <summary>What the node's output and kernel would cost per image, against the limits, before anything is allocated.</summary>
+        private void CheckResources(GraphNode node, int[][] inputs, int[] output)
+        {
+            string what = $"{node.Kind} node '{node.Name}'";
+            _limits.CheckProduct(ResourceLimits.TensorElements, output.Select(d => (long)d).ToArray(), $"{what} output {HostTensor.FormatShape(output)} per image");
+            (long taps, long scratch) = node switch
+            {
+                ConvNode conv when inputs[0] is [var c, var h, var w] => Window(conv.ShapeFor(1, c, h, w, _parameters)),
+                PoolNode pool when inputs[0] is [var c, var h, var w] => Window(pool.ShapeFor(1, c, h, w)),
+                _ => (0, 0),
+            };
+            _limits.Check(ResourceLimits.WindowTaps, taps, $"{what} window taps per output");
+            _limits.Check(ResourceLimits.ScratchBytes, scratch, $"{what} padded scratch plane in bytes");
+        }
+
+        private static (long Taps, long ScratchBytes) Window(Conv2dShape s) => (s.WindowTaps, s.IsDepthwise ? 4 * s.PaddedPlaneElements : 0);
+
+        private static (long Taps, long ScratchBytes) Window(Pool2dShape s) => (s.WindowTaps, 4 * s.PaddedPlaneElements);
 
         private InvalidInputException Error(string what) => new($"{_path}: {what}");
 

@@ -10,7 +10,7 @@ internal sealed class OnnxModel
     public long OpsetVersion { get; private set; }
     public OnnxGraph Graph { get; private set; } = new();
 
-    public static OnnxModel Parse(ReadOnlySpan<byte> data)
+    public static OnnxModel Parse(ReadOnlySpan<byte> data, ResourceLimits limits)
     {
         var model = new OnnxModel();
         bool hasGraph = false;
@@ -21,7 +21,7 @@ internal sealed class OnnxModel
             {
                 case 1 when wire == 0: model.IrVersion = r.ReadInt64(); break;
                 case 2 when wire == 2: model.Producer = r.ReadString(); break;
-                case 7 when wire == 2: model.Graph = OnnxGraph.Parse(r.ReadBytes()); hasGraph = true; break;
+                case 7 when wire == 2: model.Graph = OnnxGraph.Parse(r.ReadBytes(), limits); hasGraph = true; break;
                 case 8 when wire == 2:
                 {
                     var opset = new ProtoReader(r.ReadBytes());
@@ -51,7 +51,7 @@ internal sealed class OnnxGraph
     public List<OnnxValueInfo> Inputs { get; } = new();
     public List<OnnxValueInfo> Outputs { get; } = new();
 
-    public static OnnxGraph Parse(ReadOnlySpan<byte> data)
+    public static OnnxGraph Parse(ReadOnlySpan<byte> data, ResourceLimits limits)
     {
         var graph = new OnnxGraph();
         var r = new ProtoReader(data);
@@ -59,8 +59,12 @@ internal sealed class OnnxGraph
         {
             switch (field)
             {
-                case 1 when wire == 2: graph.Nodes.Add(OnnxNode.Parse(r.ReadBytes())); break;
-                case 5 when wire == 2: graph.Initializers.Add(OnnxTensor.Parse(r.ReadBytes())); break;
+                case 1 when wire == 2:
+                    // Counted as they are read, so a file of millions of tiny nodes is refused before it is all parsed.
+                    limits.Check(ResourceLimits.GraphNodes, graph.Nodes.Count + 1L, "the graph's node count");
+                    graph.Nodes.Add(OnnxNode.Parse(r.ReadBytes(), limits));
+                    break;
+                case 5 when wire == 2: graph.Initializers.Add(OnnxTensor.Parse(r.ReadBytes(), limits)); break;
                 case 11 when wire == 2: graph.Inputs.Add(OnnxValueInfo.Parse(r.ReadBytes())); break;
                 case 12 when wire == 2: graph.Outputs.Add(OnnxValueInfo.Parse(r.ReadBytes())); break;
                 default: r.Skip(wire); break;
@@ -79,7 +83,7 @@ internal sealed class OnnxNode
     public string Domain { get; private set; } = "";
     public Dictionary<string, OnnxAttribute> Attributes { get; } = new(StringComparer.Ordinal);
 
-    public static OnnxNode Parse(ReadOnlySpan<byte> data)
+    public static OnnxNode Parse(ReadOnlySpan<byte> data, ResourceLimits limits)
     {
         var node = new OnnxNode();
         var r = new ProtoReader(data);
@@ -94,7 +98,7 @@ internal sealed class OnnxNode
                 case 7 when wire == 2: node.Domain = r.ReadString(); break;
                 case 5 when wire == 2:
                 {
-                    var a = OnnxAttribute.Parse(r.ReadBytes());
+                    var a = OnnxAttribute.Parse(r.ReadBytes(), limits);
                     node.Attributes[a.Name] = a;
                     break;
                 }
@@ -121,7 +125,7 @@ internal sealed class OnnxAttribute
     public List<long> Ints { get; } = new();
     public List<float> Floats { get; } = new();
 
-    public static OnnxAttribute Parse(ReadOnlySpan<byte> data)
+    public static OnnxAttribute Parse(ReadOnlySpan<byte> data, ResourceLimits limits)
     {
         var a = new OnnxAttribute();
         var r = new ProtoReader(data);
@@ -133,7 +137,7 @@ internal sealed class OnnxAttribute
                 case 2 when wire == 5: a.Float = r.ReadFixedFloat(); break;
                 case 3 when wire == 0: a.Int = r.ReadInt64(); break;
                 case 4 when wire == 2: a.String = r.ReadString(); break;
-                case 5 when wire == 2: a.Tensor = OnnxTensor.Parse(r.ReadBytes()); break;
+                case 5 when wire == 2: a.Tensor = OnnxTensor.Parse(r.ReadBytes(), limits); break;
                 case 7 when wire is 2 or 5: r.ReadFloats(wire, a.Floats); break;
                 case 8 when wire is 0 or 2: r.ReadInt64s(wire, a.Ints); break;
                 default: r.Skip(wire); break;
@@ -201,7 +205,7 @@ internal sealed class OnnxTensor
     public long[]? Int64Values { get; private set; }
     public bool IsExternal { get; private set; }
 
-    public static OnnxTensor Parse(ReadOnlySpan<byte> data)
+    public static OnnxTensor Parse(ReadOnlySpan<byte> data, ResourceLimits limits)
     {
         var t = new OnnxTensor();
         var dims = new List<long>();
@@ -235,8 +239,11 @@ internal sealed class OnnxTensor
             }
         }
         t.Dims = dims.ToArray();
-        long count = 1;
-        foreach (long d in dims) count *= d;
+        // Dimensions become 32-bit tensor extents: one outside [0, 2^31) would be truncated into another shape.
+        foreach (long d in dims)
+            if (d < 0 || d > int.MaxValue)
+                throw new InvalidDataException($"tensor '{t.Name}' has dimension {d} in [{string.Join(", ", dims)}]; expected 0..{int.MaxValue}");
+        long count = limits.CheckProduct(ResourceLimits.TensorElements, dims.ToArray(), $"tensor '{t.Name}' element count");
         if (t.IsExternal) return t;
         t.Values = t.DataType switch
         {
@@ -247,6 +254,8 @@ internal sealed class OnnxTensor
             6 => hasRaw ? ElementDecoder.Decode("I32", raw) : ints.Select(v => (float)v).ToArray(),
             _ => throw new InvalidDataException($"tensor '{t.Name}' has unsupported element type {t.DataType}"),
         };
+        if (t.Values.Length != count)
+            throw new InvalidDataException($"tensor '{t.Name}' holds {t.Values.Length} values, its dims [{string.Join(", ", dims)}] need {count}");
         if (t.DataType == 7)
         {
             if (hasRaw)
@@ -260,8 +269,6 @@ internal sealed class OnnxTensor
                 t.Int64Values = ints.ToArray();
             }
         }
-        if (t.Values.Length != count)
-            throw new InvalidDataException($"tensor '{t.Name}' holds {t.Values.Length} values, its dims [{string.Join(", ", dims)}] need {count}");
         return t;
     }
 }

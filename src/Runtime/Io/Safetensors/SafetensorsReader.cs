@@ -13,24 +13,22 @@ public static class SafetensorsReader
 {
     private const long MaxHeaderBytes = 100L << 20;
 
-    public static IReadOnlyList<StateEntry> Read(string path) => ReadWithMetadata(path).Entries;
+    public static IReadOnlyList<StateEntry> Read(string path, ResourceLimits? limits = null) => ReadWithMetadata(path, limits).Entries;
 
     /// <summary>The tensors and the header's string-to-string "__metadata__" map (empty when absent).</summary>
-    public static (IReadOnlyList<StateEntry> Entries, IReadOnlyDictionary<string, string> Metadata) ReadWithMetadata(string path)
+    public static (IReadOnlyList<StateEntry> Entries, IReadOnlyDictionary<string, string> Metadata) ReadWithMetadata(string path, ResourceLimits? limits = null)
     {
-        byte[] file;
-        try { file = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidInputException($"{path}: cannot read the file ({PrintableText.Of(e.Message)})", e);
-        }
-        return ParseWithMetadata(file, path);
+        limits ??= ResourceLimits.Default;
+        byte[] file = InputFile.ReadAllBytes(path, limits, path);
+        return ParseWithMetadata(file, path, limits);
     }
 
-    public static IReadOnlyList<StateEntry> Parse(ReadOnlySpan<byte> file, string source) => ParseWithMetadata(file, source).Entries;
+    public static IReadOnlyList<StateEntry> Parse(ReadOnlySpan<byte> file, string source, ResourceLimits? limits = null)
+        => ParseWithMetadata(file, source, limits).Entries;
 
-    public static (IReadOnlyList<StateEntry> Entries, IReadOnlyDictionary<string, string> Metadata) ParseWithMetadata(ReadOnlySpan<byte> file, string source)
+    public static (IReadOnlyList<StateEntry> Entries, IReadOnlyDictionary<string, string> Metadata) ParseWithMetadata(ReadOnlySpan<byte> file, string source, ResourceLimits? limits = null)
     {
+        limits ??= ResourceLimits.Default;
         if (file.Length < 8) throw new InvalidInputException($"{source}: not a safetensors file (only {file.Length} bytes, expected an 8-byte header length)");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
         if (headerLength > MaxHeaderBytes || (long)headerLength > file.Length - 8)
@@ -46,7 +44,7 @@ public static class SafetensorsReader
         {
             try
             {
-                var entries = ReadEntries(header, data, source);
+                var entries = ReadEntries(header, data, source, limits);
                 return (entries, ReadMetadata(header, source));
             }
             catch (InvalidOperationException e)
@@ -72,7 +70,7 @@ public static class SafetensorsReader
         return metadata;
     }
 
-    private static IReadOnlyList<StateEntry> ReadEntries(JsonDocument header, ReadOnlySpan<byte> data, string source)
+    private static IReadOnlyList<StateEntry> ReadEntries(JsonDocument header, ReadOnlySpan<byte> data, string source, ResourceLimits limits)
     {
         if (header.RootElement.ValueKind != JsonValueKind.Object)
             throw new InvalidInputException($"{source}: safetensors header must be a JSON object");
@@ -80,7 +78,7 @@ public static class SafetensorsReader
         foreach (var property in header.RootElement.EnumerateObject())
         {
             if (property.Name == "__metadata__") continue;
-            layouts.Add(ParseLayout(property, data.Length, source));
+            layouts.Add(ParseLayout(property, data.Length, source, limits));
         }
         layouts.Sort((a, b) => a.Begin.CompareTo(b.Begin));
         for (int i = 1; i < layouts.Count; i++)
@@ -96,7 +94,7 @@ public static class SafetensorsReader
         return entries;
     }
 
-    private static (string, string, int[], long, long) ParseLayout(JsonProperty property, long dataLength, string source)
+    private static (string, string, int[], long, long) ParseLayout(JsonProperty property, long dataLength, string source, ResourceLimits limits)
     {
         string name = PrintableText.Of(property.Name);
         var value = property.Value;
@@ -120,7 +118,8 @@ public static class SafetensorsReader
         if (!offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end)) Fail("data_offsets must be integers");
         if (begin < 0 || end < begin || end > dataLength)
             Fail($"data_offsets [{begin}, {end}) lie outside the data section of {dataLength} bytes (file truncated?)");
-        long expected = HostTensor.ElementCount(shape.ToArray()) * elementSize;
+        // Checked as the product is formed: a few extents of 2^31 would wrap a 64-bit product to a small size.
+        long expected = limits.CheckProduct(ResourceLimits.TensorElements, shape.Select(d => (long)d).ToArray(), $"{source}: tensor '{name}' element count") * elementSize;
         if (end - begin != expected)
             Fail($"holds {end - begin} bytes, expected {expected} for {dtype} {HostTensor.FormatShape(shape.ToArray())}");
         return (name, dtype, shape.ToArray(), begin, end);

@@ -18,14 +18,16 @@ internal sealed class RestrictedUnpickler
 
     private readonly byte[] _data;
     private readonly string _source;
+    private readonly ResourceLimits _limits;
     private int _pos;
     private readonly List<object?> _stack = new();
     private readonly Dictionary<long, object?> _memo = new();
 
-    public RestrictedUnpickler(byte[] data, string source)
+    public RestrictedUnpickler(byte[] data, string source, ResourceLimits? limits = null)
     {
         _data = data;
         _source = source;
+        _limits = limits ?? ResourceLimits.Default;
     }
 
     public object? Load()
@@ -66,18 +68,18 @@ internal sealed class RestrictedUnpickler
                 case (byte)'J': Push((long)BinaryPrimitives.ReadInt32LittleEndian(Take(4))); break;
                 case 0x8a: Push(ReadLong(ReadByte(), at)); break;
                 case (byte)'G': Push(BinaryPrimitives.ReadDoubleBigEndian(Take(8))); break;
-                case (byte)'X': Push(ReadText(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(4))))); break;
+                case (byte)'X': Push(ReadText(Length(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)), at))); break;
                 case 0x8c: Push(ReadText(ReadByte())); break;
-                case 0x8d: Push(ReadText(checked((int)BinaryPrimitives.ReadUInt64LittleEndian(Take(8))))); break;
-                case (byte)'T': Push(ReadText(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(4))))); break;
+                case 0x8d: Push(ReadText(Length(BinaryPrimitives.ReadUInt64LittleEndian(Take(8)), at))); break;
+                case (byte)'T': Push(ReadText(Length(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)), at))); break;
                 case (byte)'U': Push(ReadText(ReadByte())); break;
-                case (byte)'B': Push(Take(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))).ToArray()); break;
+                case (byte)'B': Push(Take(Length(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)), at)).ToArray()); break;
                 case (byte)'C': Push(Take(ReadByte()).ToArray()); break;
                 case (byte)'c': Push(Global(ReadLine(), ReadLine(), at)); break;
                 case 0x93: { var name = Pop(); var module = Pop(); Push(Global(As<string>(module, at), As<string>(name, at), at)); break; }
-                case (byte)'q': _memo[ReadByte()] = Peek(); break;
-                case (byte)'r': _memo[BinaryPrimitives.ReadUInt32LittleEndian(Take(4))] = Peek(); break;
-                case 0x94: _memo[_memo.Count] = Peek(); break;
+                case (byte)'q': Remember(ReadByte(), at); break;
+                case (byte)'r': Remember(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)), at); break;
+                case 0x94: Remember(_memo.Count, at); break;
                 case (byte)'h': Push(Memo(ReadByte(), at)); break;
                 case (byte)'j': Push(Memo(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)), at)); break;
                 case (byte)'Q': Push(PersistentLoad(Pop(), at)); break;
@@ -125,7 +127,7 @@ internal sealed class RestrictedUnpickler
     {
         // OrderedDict carries its _metadata attribute here; tensors may carry hooks. Neither matters for weights.
         if (target is PickleDict or TensorRef) return;
-        throw Corrupt(at, $"BUILD on {target?.GetType().Name ?? "None"} is not supported in a state dict");
+        throw Corrupt(at, $"BUILD on {PickleNames.Describe(target)} is not supported in a state dict");
     }
 
     private object PersistentLoad(object? pid, int at)
@@ -141,7 +143,7 @@ internal sealed class RestrictedUnpickler
         => As<PickleTuple>(value, at).Items.Select(v => As<long>(v, at)).ToArray();
 
     private T As<T>(object? value, int at)
-        => value is T t ? t : throw Corrupt(at, $"expected {typeof(T).Name}, found {value?.GetType().Name ?? "None"}");
+        => value is T t ? t : throw Corrupt(at, $"expected {PickleNames.Of(typeof(T))}, found {PickleNames.Describe(value)}");
 
     private object? Memo(long key, int at)
         => _memo.TryGetValue(key, out var v) ? v : throw Corrupt(at, $"memo key {key} is not defined");
@@ -156,7 +158,23 @@ internal sealed class RestrictedUnpickler
         return value;
     }
 
-    private void Push(object? value) => _stack.Add(value);
+    private void Push(object? value)
+    {
+        // DUP or MARK repeated a few hundred million times would otherwise fill memory from a small file.
+        if (_stack.Count >= _limits.MaxPickleStack)
+            throw ResourceLimits.Exceeded(ResourceLimits.PickleStack,
+                $"{_source}: data.pkl byte {_pos}: the pickle stack passes the {ResourceLimits.PickleStack} limit of {_limits.MaxPickleStack} entries");
+        _stack.Add(value);
+    }
+
+    private void Remember(long key, int at)
+    {
+        var value = Peek();
+        if (!_memo.ContainsKey(key) && _memo.Count >= _limits.MaxPickleMemo)
+            throw ResourceLimits.Exceeded(ResourceLimits.PickleMemo,
+                $"{_source}: data.pkl byte {at}: the pickle memo passes the {ResourceLimits.PickleMemo} limit of {_limits.MaxPickleMemo} entries");
+        _memo[key] = value;
+    }
 
     private object? Pop()
     {
@@ -190,6 +208,10 @@ internal sealed class RestrictedUnpickler
         _pos += count;
         return span;
     }
+
+    /// <summary>A declared byte length as an int; one longer than the stream could hold is named, not overflowed.</summary>
+    private int Length(ulong declared, int at)
+        => declared <= (ulong)(_data.Length - _pos) ? (int)declared : throw Corrupt(at, $"a length of {declared} bytes runs past the end of the pickle stream");
 
     private string ReadText(int length) => PrintableText.Of(Encoding.UTF8.GetString(Take(length)));
 

@@ -10,12 +10,14 @@ namespace Ompq.Runtime.Io.Torch;
 /// </summary>
 public static class TorchZipReader
 {
-    public static IReadOnlyList<StateEntry> Read(string path)
+    public static IReadOnlyList<StateEntry> Read(string path, ResourceLimits? limits = null)
     {
+        limits ??= ResourceLimits.Default;
         try
         {
-            using var zip = ZipFile.OpenRead(path);
-            return Read(zip, path);
+            using var file = InputFile.Open(path, limits, path, out _);
+            using var zip = new ZipArchive(file, ZipArchiveMode.Read);
+            return Read(zip, path, limits);
         }
         catch (InvalidDataException e)
         {
@@ -31,7 +33,7 @@ public static class TorchZipReader
         }
     }
 
-    private static IReadOnlyList<StateEntry> Read(ZipArchive zip, string path)
+    private static IReadOnlyList<StateEntry> Read(ZipArchive zip, string path, ResourceLimits limits)
     {
         var pickle = zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) || e.FullName == "data.pkl").ToList();
         if (pickle.Count != 1)
@@ -40,26 +42,25 @@ public static class TorchZipReader
         var byteOrder = zip.GetEntry(prefix + "byteorder");
         if (byteOrder is not null)
         {
-            using var reader = new StreamReader(byteOrder.Open());
-            string order = reader.ReadToEnd().Trim();
-            if (order != "little") throw new InvalidInputException($"{path}: storages are {order}-endian; only little-endian is supported");
+            string order = System.Text.Encoding.ASCII.GetString(ReadEntry(byteOrder, path, limits)).Trim();
+            if (order != "little") throw new InvalidInputException($"{path}: storages are {PrintableText.Of(order)}-endian; only little-endian is supported");
         }
 
-        object? root = new RestrictedUnpickler(ReadEntry(pickle[0], path), path).Load();
+        object? root = new RestrictedUnpickler(ReadEntry(pickle[0], path, limits), path, limits).Load();
         var dict = StateDictOf(root, path);
         var storages = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var entries = new List<StateEntry>();
         foreach (var (key, value) in dict.Items)
         {
-            if (key is not string name) throw new InvalidInputException($"{path}: state dict key {key} is not a string");
-            if (value is not TensorRef tensor) throw new InvalidInputException($"{path}: entry '{name}' is not a tensor");
+            if (key is not string name) throw new InvalidInputException($"{path}: state dict key {PickleNames.Describe(key)} is not a string");
+            if (value is not TensorRef tensor) throw new InvalidInputException($"{path}: entry '{name}' is {PickleNames.Describe(value)}, not a tensor");
             if (!storages.TryGetValue(tensor.Storage.Key, out var bytes))
             {
                 var entry = zip.GetEntry($"{prefix}data/{tensor.Storage.Key}")
                     ?? throw new InvalidInputException($"{path}: tensor '{name}': storage data/{tensor.Storage.Key} is missing from the archive");
-                storages[tensor.Storage.Key] = bytes = ReadEntry(entry, path);
+                storages[tensor.Storage.Key] = bytes = ReadEntry(entry, path, limits);
             }
-            entries.Add(Materialize(name, tensor, bytes, path));
+            entries.Add(Materialize(name, tensor, bytes, path, limits));
         }
         return entries;
     }
@@ -73,11 +74,12 @@ public static class TorchZipReader
                 if (k is string s && s == wrapper && v is PickleDict inner)
                     return inner;
         var bad = dict.Items.First(kv => kv.Value is not TensorRef);
-        throw new InvalidInputException($"{path}: entry '{bad.Key}' is not a tensor and there is no 'state_dict' dict to unwrap");
+        throw new InvalidInputException($"{path}: entry {(bad.Key is string key ? $"'{key}'" : PickleNames.Describe(bad.Key))} is {PickleNames.Describe(bad.Value)}, not a tensor, and there is no 'state_dict' dict to unwrap");
     }
 
-    internal static StateEntry Materialize(string name, TensorRef t, byte[] storage, string path)
+    internal static StateEntry Materialize(string name, TensorRef t, byte[] storage, string path, ResourceLimits? limits = null)
     {
+        limits ??= ResourceLimits.Default;
         string dtype = t.Storage.StorageType switch
         {
             "FloatStorage" => "F32",
@@ -92,14 +94,27 @@ public static class TorchZipReader
         long storageElements = storage.Length / elementSize;
         if (storageElements < t.Storage.Numel)
             throw new InvalidInputException($"{path}: tensor '{name}': storage {t.Storage.Key} holds {storageElements} elements, expected {t.Storage.Numel} (file truncated?)");
-        if (t.Size.Length != t.Stride.Length || t.Size.Any(d => d < 0 || d > int.MaxValue) || t.Offset < 0)
-            throw new InvalidInputException($"{path}: tensor '{name}': invalid size/stride");
+        // Sizes, strides and offset as the file declares them (int64), checked before any is used as an int or an index.
+        string declared = $"size ({string.Join(", ", t.Size)}), stride ({string.Join(", ", t.Stride)}), offset {t.Offset}";
+        if (t.Size.Length != t.Stride.Length)
+            throw new InvalidInputException($"{path}: tensor '{name}': {declared}: size and stride have different ranks");
+        if (t.Size.Any(d => d < 0) || t.Offset < 0)
+            throw new InvalidInputException($"{path}: tensor '{name}': {declared}: expected non-negative sizes and offset");
+        long count = limits.CheckProduct(ResourceLimits.TensorElements, t.Size, $"{path}: tensor '{name}' element count");
+        if (t.Size.Any(d => d > int.MaxValue))
+            throw new InvalidInputException($"{path}: tensor '{name}': {declared}: expected sizes in 0..{int.MaxValue}");
         var shape = t.Size.Select(d => (int)d).ToArray();
-        long count = HostTensor.ElementCount(shape);
-        long maxIndex = t.Offset;
-        for (int i = 0; i < shape.Length; i++) if (shape[i] > 0) maxIndex += (shape[i] - 1) * t.Stride[i];
-        if (count > 0 && (maxIndex >= storageElements || t.Stride.Any(s => s < 0)))
-            throw new InvalidInputException($"{path}: tensor '{name}' {HostTensor.FormatShape(shape)} reaches element {maxIndex} of a storage of {storageElements}");
+        // The first and last elements the view reaches, in 128-bit: a stride of 2^62 times a size overflows 64 bits.
+        Int128 first = t.Offset, last = t.Offset;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            Int128 span = shape[i] > 0 ? (Int128)(shape[i] - 1) * t.Stride[i] : 0;
+            if (span >= 0) last += span;
+            else first += span;
+        }
+        if (count > 0 && (first < 0 || last >= storageElements))
+            throw new InvalidInputException($"{path}: tensor '{name}' {declared} reaches element {(first < 0 ? first : last)} of a storage of {storageElements}");
+        long maxIndex = (long)last;
 
         if (count == 0) return new StateEntry(name, new HostTensor(shape, []), dtype);
 
@@ -141,13 +156,10 @@ public static class TorchZipReader
         return true;
     }
 
-    private static byte[] ReadEntry(ZipArchiveEntry entry, string path)
+    /// <summary>An entry's bytes: never more than its declared size, and that size within the input-bytes limit (zip bombs).</summary>
+    private static byte[] ReadEntry(ZipArchiveEntry entry, string path, ResourceLimits limits)
     {
         using var stream = entry.Open();
-        var buffer = new MemoryStream();
-        stream.CopyTo(buffer);
-        if (buffer.Length != entry.Length)
-            throw new InvalidInputException($"{path}: archive entry {PrintableText.Of(entry.FullName)} holds {buffer.Length} bytes, expected {entry.Length}");
-        return buffer.ToArray();
+        return InputFile.ReadDeclared(stream, entry.Length, limits, $"{path}: archive entry {PrintableText.Of(entry.FullName)}");
     }
 }

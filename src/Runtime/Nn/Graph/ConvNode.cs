@@ -85,8 +85,9 @@ public sealed class ConvNode : WeightLayerNode
                 if (!parameters[n].HasShape(new[] { k }))
                     throw ShapeError($"batch-norm tensor '{n}' must be [{k}], got {parameters[n].ShapeText}");
         var shape = ShapeFor(1, x[0], x[1], x[2], parameters);
-        if (shape.P <= 0 || shape.Q <= 0 || shape.StrideH <= 0 || shape.StrideW <= 0)
-            throw ShapeError($"output would be empty for an input of {Fmt(x)}");
+        // The kernels' own checks, here where the node can be named: every derived size in 64-bit, window in the padded input.
+        try { shape.Validate(); }
+        catch (KernelArgumentException e) { throw ShapeError($"cannot run on an input of {Fmt(x)}: {e.Message}"); }
         return new[] { k, shape.P, shape.Q };
     }
 

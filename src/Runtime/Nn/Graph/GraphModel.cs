@@ -1,3 +1,4 @@
+using Ompq.Runtime.Io;
 using Ompq.Runtime.Quantization;
 using Ompq.Runtime.Tensors;
 
@@ -120,6 +121,23 @@ public sealed class GraphModel : IQuantizableModel
     {
         var (graph, parameters) = BatchNormGraphFolding.Fold(Graph, Parameters);
         return new GraphModel(Name, graph, parameters, InputShape, _unitSpecs, _fixedLayerNames);
+    }
+
+    /// <summary>
+    /// Checks that a batch of <paramref name="images"/> fits the tensor-elements limit: the input batch and every
+    /// activation of the forward pass, before any of them is allocated.
+    /// </summary>
+    public void CheckBatch(int images, ResourceLimits limits, string imagesOrigin)
+    {
+        var shapes = ShapesFor(InputShape.Height, InputShape.Width);
+        for (int id = 0; id < shapes.Length; id++)
+        {
+            var factors = new long[shapes[id].Length + 1];
+            factors[0] = images;
+            for (int d = 0; d < shapes[id].Length; d++) factors[d + 1] = shapes[id][d];
+            string value = id == 0 ? "input batch" : $"activation '{Graph.ValueName(id)}'";
+            limits.CheckProduct(ResourceLimits.TensorElements, factors, $"{imagesOrigin}: {value} of model '{Name}'");
+        }
     }
 
     private int[][] ShapesFor(int height, int width)

@@ -37,7 +37,7 @@ public sealed class PoolNode : GraphNode
     public int PadW { get; }
     public bool CountIncludePad { get; }
 
-    private Pool2dShape ShapeFor(int n, int c, int h, int w)
+    public Pool2dShape ShapeFor(int n, int c, int h, int w)
         => new(n, c, h, w, KernelH, KernelW, StrideH, StrideW, PadH, PadW, CountIncludePad);
 
     public override int[] InferShape(IReadOnlyList<int[]> inputShapes, ParameterStore parameters)
@@ -47,6 +47,9 @@ public sealed class PoolNode : GraphNode
         var s = ShapeFor(1, x[0], x[1], x[2]);
         if (KernelH <= 0 || KernelW <= 0 || StrideH <= 0 || StrideW <= 0 || s.P <= 0 || s.Q <= 0)
             throw ShapeError($"window {KernelH}×{KernelW} stride {StrideH}×{StrideW} gives an empty output for {Fmt(x)}");
+        // The kernels' own checks, here where the node can be named: every derived size in 64-bit, padding within the window.
+        try { s.Validate(); }
+        catch (KernelArgumentException e) { throw ShapeError($"cannot run on an input of {Fmt(x)}: {e.Message}"); }
         return new[] { x[0], s.P, s.Q };
     }
 
