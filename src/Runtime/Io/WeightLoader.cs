@@ -20,7 +20,11 @@ public static class WeightLoader
         int read;
         using (var stream = InputFile.Open(path, limits, path, out _)) read = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
         bool isZip = read == 4 && magic[0] == (byte)'P' && magic[1] == (byte)'K' && magic[2] == 3 && magic[3] == 4;
-        return isZip ? TorchZipReader.Read(path, limits) : SafetensorsReader.Read(path, limits);
+        if (isZip) return TorchZipReader.Read(path, limits);
+        var (entries, metadata) = SafetensorsReader.ReadWithMetadata(path, limits);
+        return metadata.TryGetValue("format", out var format) && format == Training.TrainingCheckpoint.FormatName
+            ? Training.TrainingCheckpoint.ModelStateOf(path, entries, metadata)
+            : entries;
     }
 
     public static void Load(GraphModel model, string path, ResourceLimits? limits = null) => Apply(model, ReadStateDict(path, limits), path);

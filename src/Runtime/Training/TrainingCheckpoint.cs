@@ -127,6 +127,17 @@ public sealed class TrainingCheckpoint
         SafetensorsWriter.Write(path, tensors, metadata);
     }
 
+    /// <summary>
+    /// The float state dict inside a checkpoint file's entries (optimizer slots dropped), for readers that take plain
+    /// state dicts (`ompq search --weights`). A quantized checkpoint's folded weights are not such a state dict.
+    /// </summary>
+    internal static IReadOnlyList<StateEntry> ModelStateOf(string path, IReadOnlyList<StateEntry> entries, IReadOnlyDictionary<string, string> metadata)
+    {
+        if (metadata.ContainsKey(FoldedKey) || metadata.ContainsKey(QuantizationRecord.MetadataKey) || metadata.ContainsKey(WeightBitsKey))
+            throw new InvalidInputException($"{path}: holds a quantized model (from `ompq qat` or `ompq ptq`); expected float weights, e.g. the checkpoint `ompq train` wrote");
+        return entries.Where(e => !e.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal)).ToArray();
+    }
+
     public static TrainingCheckpoint Load(string path)
     {
         if (!File.Exists(path)) throw new InvalidInputException($"{path}: no such checkpoint file");
