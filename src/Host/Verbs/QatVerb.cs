@@ -26,10 +26,10 @@ public sealed class QatVerb : IVerb
     [Option("weights", Required = true, HelpText = "Float checkpoint written by `ompq train` (.safetensors).")]
     public string Weights { get; set; } = "";
 
-    [Option("uniform-bits", SetName = "uniform", HelpText = "Weight width of every conv/linear layer but the first and the classifier, 2..8.")]
+    [Option("uniform-bits", HelpText = "Weight width of every conv/linear layer but the first and the classifier, 2..8.")]
     public int? UniformBits { get; set; }
 
-    [Option("bits-from", SetName = "report", HelpText = "Search report (`ompq search --out`) whose unit bits the layers take; layers outside its units get 8.")]
+    [Option("bits-from", HelpText = "Search report (`ompq search --out`) whose unit bits the layers take; layers outside its units get 8.")]
     public string? BitsFrom { get; set; }
 
     [Option("act-bits", Default = 8, HelpText = "Width of every quantized layer's input activation, 2..8 (the first layer's input, the image, stays at 8).")]
