@@ -24,6 +24,7 @@ public static class Cli
         typeof(QatVerb),
         typeof(EvalVerb),
         typeof(ReproduceVerb),
+        typeof(DemoVerb),
         typeof(BenchVerb),
     ];
 

@@ -34,13 +34,16 @@ public sealed class ReproductionRunner(ReproductionPlan plan)
             new[] { ReproductionPlan.Format(search), ReproductionPlan.Format(recovery), ReproductionPlan.Format(eval) });
     }
 
-    /// <summary>Runs `ompq ARGS` in-process; its stdout must be one JSON document.</summary>
-    public static JsonElement Invoke(string[] args, out double seconds)
+    /// <summary>
+    /// Runs `ompq ARGS` in-process; its stdout must be one JSON document. With <paramref name="progress"/> the verb's
+    /// stderr (its progress line) goes there, else it is kept for the error message.
+    /// </summary>
+    public static JsonElement Invoke(string[] args, out double seconds, TextWriter? progress = null, bool interactive = false)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         var clock = Stopwatch.StartNew();
-        int code = Cli.Run(args, stdout, stderr);
+        int code = Cli.Run(args, stdout, progress is null ? stderr : new TeeWriter(stderr, progress), interactive);
         seconds = clock.Elapsed.TotalSeconds;
         if (code != Cli.Ok)
         {
@@ -57,6 +60,23 @@ public sealed class ReproductionRunner(ReproductionPlan plan)
         {
             throw new InvalidOperationException($"`{ReproductionPlan.Format(args)}` printed no JSON: {e.Message}", e);
         }
+    }
+
+    /// <summary>Writes to a buffer (for the error line) and to the user's stream (for the progress line).</summary>
+    private sealed class TeeWriter(TextWriter keep, TextWriter show) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => show.Encoding;
+        public override void Write(char value)
+        {
+            keep.Write(value);
+            show.Write(value);
+        }
+        public override void Write(string? value)
+        {
+            keep.Write(value);
+            show.Write(value);
+        }
+        public override void Flush() => show.Flush();
     }
 
     /// <summary>The search's own time (what the allocation costs), without loading the model and the data.</summary>

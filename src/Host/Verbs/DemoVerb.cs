@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.Json;
+using CommandLine;
+using Ompq.Host.Reports;
+using Ompq.Host.Reproduction;
+using Ompq.Runtime;
+using Ompq.Runtime.Training;
+
+namespace Ompq.Host.Verbs;
+
+/// <summary>
+/// The first five minutes: the committed Fashion-MNIST float baseline through search → PTQ → evaluation → export with
+/// the same verbs a user runs, then a short report of what changed and where every file went.
+/// </summary>
+[Verb("demo", HelpText = "Search, quantize (PTQ), evaluate and export the committed resnet20 Fashion-MNIST baseline; prints bits per layer, size and top-1 before/after.")]
+public sealed class DemoVerb : IVerb
+{
+    [Option("weights", Default = "models/resnet20-fashion-mnist.safetensors", HelpText = "Float checkpoint to quantize.")]
+    public string Weights { get; set; } = "";
+
+    [Option("out-dir", Default = "out/demo", HelpText = "Folder for the search report, plots, the quantized checkpoint and the exported model.")]
+    public string OutDir { get; set; } = "";
+
+    [Option("average-bits", Default = 4.0, HelpText = "Size budget as the average weight width of the searched layers.")]
+    public double AverageBits { get; set; }
+
+    [Option("bits", Default = "2..6", HelpText = "Weight widths the search may assign.")]
+    public string Bits { get; set; } = "";
+
+    [Option("data-dir", HelpText = "Folder of the Fashion-MNIST IDX files (default: where the Debian package puts them).")]
+    public string? DataDir { get; set; }
+
+    [Option("json", HelpText = "Print the report as JSON.")]
+    public bool Json { get; set; }
+
+    [Option("verbose", HelpText = "Show stack traces of errors.")]
+    public bool Verbose { get; set; }
+
+    public int Execute(CliContext context)
+    {
+        if (!(AverageBits >= 2 && AverageBits <= 8)) throw new InvalidInputException($"--average-bits must be in 2..8, got {AverageBits}");
+        var checkpoint = TrainingCheckpoint.Load(Weights);
+        if (!checkpoint.Quantization.IsEmpty) throw new InvalidInputException($"{Weights}: is quantized; the demo starts from a float checkpoint");
+        Directory.CreateDirectory(OutDir);
+        string report = Path.Combine(OutDir, "search.json"), plots = Path.Combine(OutDir, "plots");
+        string quantized = Path.Combine(OutDir, "ptq.safetensors"), exported = Path.Combine(OutDir, "model.ompq.safetensors");
+        // The demo owns these names in its folder: a rerun replaces them (the verbs refuse to overwrite on their own).
+        foreach (var file in new[] { report, quantized, exported }) File.Delete(file);
+
+        double budget;
+        using (var model = checkpoint.CreateModel(Weights)) budget = ReproductionPlan.BudgetMiB(model, Regime.Ptq, AverageBits);
+        string data = checkpoint.Dataset;
+        string[] dataDir = DataDir is null ? [] : ["--data-dir", DataDir];
+        var steps = new List<string[]>();
+        JsonElement Step(string title, string[] args)
+        {
+            context.Error.WriteLine($"== {title}: {ReproductionPlan.Format(args)}");
+            steps.Add(args);
+            return ReproductionRunner.Invoke(args, out _, context.Error, context.InteractiveError && !Json);
+        }
+
+        var before = Step("float model", ["eval", "--weights", Weights, "--data", data, .. dataDir, "--json"]);
+        var search = Step("OMPQ search", ["search", "--model", checkpoint.Model.Name, "--weights", Weights, "--data", data, .. dataDir,
+            "--mode", "ptq", "--bits", Bits, "--size-mb", budget.ToString("R", CultureInfo.InvariantCulture), "--plots", plots, "--out", report, "--json"]);
+        Step("post-training quantization", ["ptq", "--weights", Weights, "--data", data, .. dataDir, "--bits-from", report, "--no-test", "--out", quantized, "--json"]);
+        var after = Step("quantized model", ["eval", "--weights", quantized, "--data", data, .. dataDir, "--json"]);
+        Step("export", ["export", "--weights", quantized, "--out", exported, "--json"]);
+
+        var summary = new DemoSummary(checkpoint.Model.Name, data,
+            before.GetProperty("top1").GetDouble(), after.GetProperty("top1").GetDouble(),
+            FloatSizeMiB(search), search.GetProperty("size_mib").GetDouble(), budget,
+            search.GetProperty("units").EnumerateArray().Select(u => (u.GetProperty("name").GetString()!, u.GetProperty("params").GetInt64(), u.GetProperty("bits").GetInt32())).ToList(),
+            SearchSeconds(search), new FileInfo(exported).Length, report, plots, quantized, exported);
+        if (Json) context.Out.Write(summary.Json());
+        else summary.Write(context.Out);
+        return Cli.Ok;
+    }
+
+    private static double FloatSizeMiB(JsonElement search)
+    {
+        long parameters = search.GetProperty("units").EnumerateArray().Sum(u => u.GetProperty("params").GetInt64());
+        if (search.TryGetProperty("fixed", out var f)) parameters += f.GetProperty("params").GetInt64();
+        return parameters * 4.0 / (1 << 20);
+    }
+
+    private static double SearchSeconds(JsonElement search)
+    {
+        var t = search.GetProperty("timings_s");
+        return new[] { "features", "orm", "solve" }.Sum(k => t.TryGetProperty(k, out var v) ? v.GetDouble() : 0);
+    }
+}
