@@ -1,5 +1,7 @@
 using CommandLine;
+using CommandLine.Text;
 using Ompq.Host.Data;
+using Ompq.Host.Plots;
 using Ompq.Kernels;
 using Ompq.Runtime;
 using Ompq.Runtime.Device;
@@ -17,6 +19,13 @@ namespace Ompq.Host.Verbs;
 [Verb("qat", HelpText = "Fine-tune a float checkpoint with fake-quantized weights (first conv and classifier at 8 bits); `ompq eval` reads the result.")]
 public sealed class QatVerb : IVerb
 {
+    [Usage(ApplicationAlias = "ompq")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("Fine-tune the float baseline for one epoch with 4-bit weights",
+            new QatVerb { Weights = "models/resnet20-fashion-mnist.safetensors", UniformBits = 4, Out = "out/resnet20-w4.safetensors" }),
+    ];
+
     /// <summary>The first conv and the classifier stay at this width (the usual recipe: they are small and sensitive).</summary>
     public const int EdgeLayerBits = 8;
 
@@ -65,6 +74,9 @@ public sealed class QatVerb : IVerb
     [Option("threads", Default = 0, HelpText = "CPU backend threads (0 = all cores).")]
     public int Threads { get; set; }
 
+    [Option("plots", HelpText = "Write the loss and top-1 curves per epoch (training-loss.png/.svg, training-top1.png/.svg) into this folder.")]
+    public string? Plots { get; set; }
+
     [Option("json", HelpText = "Print a JSON summary on stdout instead of the table.")]
     public bool Json { get; set; }
 
@@ -77,6 +89,7 @@ public sealed class QatVerb : IVerb
         var options = new TrainingOptions { Epochs = Epochs, BatchSize = Batch, Lr = Lr, WeightDecay = WeightDecay, Seed = Seed, Limit = Limit };
         options.Validate();
         AtomicFile.CheckWritable(Out);
+        PlotFiles.CheckFolder(Plots, "--plots");
         if (File.Exists(Out)) throw new InvalidInputException($"--out '{Out}' already exists; choose another path");
         var source = TrainingCheckpoint.Load(Weights);
         string dataName = Data ?? source.Dataset;
@@ -92,7 +105,7 @@ public sealed class QatVerb : IVerb
 
         using var trainer = new Trainer(model, kernels, train, options);
         trainer.Executor.SetWeightBits(bits);
-        TrainingRun.Execute(context, trainer, model, kernels, train, testSet, new TrainingState(), dataName, Out, Json);
+        TrainingRun.Execute(context, trainer, model, kernels, train, testSet, new TrainingState(), dataName, Out, Json, Plots);
         return Cli.Ok;
     }
 

@@ -11,9 +11,10 @@ public static class ModelFiles
     /// <param name="weights">Optional state dict (.safetensors or PyTorch zip) for a zoo model; not allowed with ONNX.</param>
     /// <param name="inputSize">Square input side; default per model (ONNX: the graph's declared size).</param>
     /// <param name="seed">Initialisation seed for zoo models without weights.</param>
-    public static GraphModel Open(string model, string? weights = null, int? inputSize = null, int seed = 0)
+    /// <param name="onnx">Whether <paramref name="model"/> is an ONNX file; null: when its name ends in .onnx.</param>
+    public static GraphModel Open(string model, string? weights = null, int? inputSize = null, int seed = 0, bool? onnx = null)
     {
-        if (model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        if (onnx ?? model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
             if (weights is not null) throw new InvalidInputException($"{model}: an ONNX model carries its own weights; do not pass a weights file");
             return OnnxImporter.Load(model, inputSize);

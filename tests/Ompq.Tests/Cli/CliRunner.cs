@@ -22,3 +22,15 @@ internal static class CliRunner
         return dir;
     }
 }
+
+/// <summary>Runs the benchmark build's entry point (`ompq` plus `bench`) in-process.</summary>
+internal static class BenchCliRunner
+{
+    public static CliRunner.Result Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Ompq.Host.Cli.Run(args, stdout, stderr, verbs: Ompq.BenchCli.Program.Verbs);
+        return new CliRunner.Result(code, stdout.ToString(), stderr.ToString());
+    }
+}
