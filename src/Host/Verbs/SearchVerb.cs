@@ -125,6 +125,7 @@ public sealed class SearchVerb : IVerb
         using GraphModel model = LoadModel(modelName, out string weightsDescription);
         var (channels, height, width) = model.InputShape;
         if (height != width) throw new InvalidInputException($"model input {height}×{width} is not square; expected a square input");
+        SearchMemoryPlan memory = PlanMemory(model, options);
         using IKernels kernels = BackendRegistry.Create(Device, Threads);
         ImageBatch batch = BatchLoader.Load(new BatchLoader.Request(Data, DataDir, Images, channels, height, Seed, Preprocess));
         using Tensor input = Tensor.FromHost(kernels, batch.Pixels, batch.Count, channels, height, width);
@@ -134,7 +135,8 @@ public sealed class SearchVerb : IVerb
         SearchResult result;
         try
         {
-            result = OmpqSearch.Run(model, input, options, (unit, count, name) => progress.Show($"features {unit + 1}/{count} {name}", always: true));
+            result = OmpqSearch.Run(model, input, options, (unit, count, name) => progress.Show($"features {unit + 1}/{count} {name}", always: true),
+                memory.ImagesPerForward);
         }
         finally
         {
@@ -154,10 +156,43 @@ public sealed class SearchVerb : IVerb
             // The table prints warnings itself; with --json they are in the report and, so nobody misses them, on stderr.
             foreach (string warning in result.Warnings) context.Error.WriteLine($"warning: {warning}");
         }
-        else SearchSummary.Write(context.Out, result, batch.Description, weightsDescription);
+        else
+        {
+            SearchSummary.Write(context.Out, result, batch.Description, weightsDescription);
+            context.Out.WriteLine(MemoryLine(memory));
+        }
         if (plots?.Warning is { } plotWarning) context.Error.WriteLine($"warning: {plotWarning}");
         return Cli.Ok;
     }
+
+    /// <summary>
+    /// The search's estimated peak memory against the limit, before any image is loaded: a search that cannot fit
+    /// even in chunks is refused with the largest --images that fits.
+    /// </summary>
+    private SearchMemoryPlan PlanMemory(GraphModel model, SearchOptions options)
+    {
+        if (MemoryLimitGb is { } gb && !(gb > 0 && double.IsFinite(gb)))
+            throw new InvalidInputException($"--memory-limit-gb {gb.ToString(CultureInfo.InvariantCulture)} is invalid: expected a positive number of GiB");
+        long physical = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long limit = MemoryLimitGb is { } given ? (long)(given * (1L << 30)) : physical / 4 * 3;
+        string limitSource = MemoryLimitGb is null ? $"3/4 of the {Gib(physical)} GiB this process may use; --memory-limit-gb overrides it" : "--memory-limit-gb";
+        var plan = SearchMemory.Plan(model, options, Images, limit);
+        if (plan.Bytes <= limit) return plan;
+        int fits = SearchMemory.LargestImagesThatFit(model, options, Images, limit);
+        string parts = string.Join(", ", plan.Parts.Take(3).Select(part => $"{part.Part} {Gib(part.Bytes)}"));
+        throw new InvalidInputException(
+            $"--images {Images} needs an estimated {Gib(plan.Bytes)} GiB ({parts}{(plan.Chunked ? $", in forwards of {plan.ImagesPerForward} images" : "")}), more than the limit of {Gib(limit)} GiB ({limitSource}); " +
+            (fits > 0 ? $"expected --images {fits} or fewer" : $"expected a larger --memory-limit-gb: not even {BatchLoader.MinImages} images fit"));
+    }
+
+    private static string MemoryLine(SearchMemoryPlan plan)
+    {
+        string peak = ProcessMemory.PeakResidentBytes() is { } rss ? $", peak resident {Gib(rss)} GiB" : "";
+        string chunks = plan.Chunked ? $"; features in forwards of {plan.ImagesPerForward} images (pairs of chunks) to fit the limit" : "";
+        return $"memory: estimated {Gib(plan.Bytes)} GiB{peak}{chunks}";
+    }
+
+    private static string Gib(long bytes) => (bytes / (double)(1L << 30)).ToString("0.00", CultureInfo.InvariantCulture);
 
     private GraphModel LoadModel(string? modelName, out string weightsDescription)
     {
