@@ -50,7 +50,7 @@ public sealed class BenchVerb : IVerb
         int threads = Threads == 0 ? Environment.ProcessorCount : Threads;
         var cases = BenchCatalog.All(Quick)
             .Where(c => c.Matches(Filter)).ToList();
-        if (cases.Count == 0) throw new InvalidInputException($"--filter '{Filter}' matches no benchmark case");
+        if (cases.Count == 0) throw new InvalidInputException($"--filter '{Filter}' matches no benchmark case; expected text of an op or shape (e.g. gemm, conv, 3x3) or a suite name (e.g. training)");
         // Fail on an unusable output path now rather than after the measurements.
         if (Json is not null) AtomicFile.CheckWritable(Json);
 

@@ -107,10 +107,38 @@ public static class Cli
     private static string UsageError(ParserResult<object> parsed, IReadOnlyList<Type> verbs)
     {
         var sentences = SentenceBuilder.Create();
-        string problems = string.Join("; ", parsed.Errors.Select(e => sentences.FormatError(e).TrimEnd('.')));
+        // A required option with an unreadable value is also reported missing; the bad value is the one to name.
+        var badValues = parsed.Errors.OfType<BadFormatConversionError>().Select(e => e.NameInfo.LongName).ToHashSet();
+        var errors = parsed.Errors.Where(e => !(e is MissingRequiredOptionError missing && badValues.Contains(missing.NameInfo.LongName)));
+        string problems = string.Join("; ", errors.Select(e => sentences.FormatError(e).TrimEnd('.') + Expected(e, parsed.TypeInfo.Current)));
         return IsVerb(parsed.TypeInfo.Current)
             ? $"{problems} (see `ompq {VerbOptions.Verb(parsed.TypeInfo.Current).Name} --help`)"
             : $"{problems}; expected one of the verbs {string.Join(", ", verbs.Select(v => VerbOptions.Verb(v).Name))} (see `ompq --help`)";
+    }
+
+    /// <summary>What the parser wanted instead, appended to its own sentence (which names only the problem).</summary>
+    private static string Expected(Error error, Type verb)
+    {
+        string verbName = IsVerb(verb) ? VerbOptions.Verb(verb).Name : "";
+        switch (error)
+        {
+            case UnknownOptionError when verbName != "":
+                return $": expected one of the options of `ompq {verbName} --help`";
+            case RepeatedOptionError:
+                return ": expected it once";
+            case MissingRequiredOptionError { NameInfo.LongName: { Length: > 0 } required }:
+                return $": expected --{required} VALUE";
+            case MissingValueOptionError:
+                return ": expected a value after it";
+            case BadFormatConversionError { NameInfo.LongName: { } name } when verbName != "":
+                var option = VerbOptions.Of(verb).FirstOrDefault(o => o.Name == name);
+                Type? type = option is null ? null : Nullable.GetUnderlyingType(option.Property.PropertyType) ?? option.Property.PropertyType;
+                return type == typeof(int) || type == typeof(long) ? ": expected a whole number"
+                    : type == typeof(double) || type == typeof(float) ? ": expected a number"
+                    : "";
+            default:
+                return "";
+        }
     }
 
     private static bool IsVerb(Type type) => type.GetCustomAttributes(typeof(VerbAttribute), false).Length > 0;

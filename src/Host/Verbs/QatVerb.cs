@@ -90,7 +90,7 @@ public sealed class QatVerb : IVerb
         options.Validate();
         AtomicFile.CheckWritable(Out);
         PlotFiles.CheckFolder(Plots, "--plots");
-        if (File.Exists(Out)) throw new InvalidInputException($"--out '{Out}' already exists; choose another path");
+        if (File.Exists(Out)) throw new InvalidInputException($"--out '{Out}' already exists; expected a new path");
         var source = TrainingCheckpoint.Load(Weights);
         string dataName = Data ?? source.Dataset;
 

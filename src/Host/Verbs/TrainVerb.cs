@@ -115,6 +115,7 @@ public sealed class TrainVerb : IVerb
 
     public int Execute(CliContext context)
     {
+        if (!Resume) ModelZoo.Resolve(Model); // an unknown model fails before any data is read
         var options = BuildOptions();
         options.Validate();
         AtomicFile.CheckWritable(Out);
@@ -128,7 +129,7 @@ public sealed class TrainVerb : IVerb
         }
         else if (File.Exists(Out))
         {
-            throw new InvalidInputException($"--out '{Out}' already exists; pass --resume to continue that run, or choose another path");
+            throw new InvalidInputException($"--out '{Out}' already exists; expected a new path, or --resume to continue that run");
         }
 
         using IKernels kernels = BackendRegistry.Create(Device, Threads);

@@ -137,7 +137,7 @@ public sealed class BadInputTests
 
     [Fact]
     public void UnknownOptionIsOneLineNamingTheOption() =>
-        AssertBadInput(CliRunner.Run(Search("--frobnicate")), "Option 'frobnicate' is unknown (see `ompq search --help`)");
+        AssertBadInput(CliRunner.Run(Search("--frobnicate")), "Option 'frobnicate' is unknown: expected one of the options of `ompq search --help` (see `ompq search --help`)");
 
     [Fact]
     public void MissingRequiredOptionIsOneLineNamingTheOption() =>

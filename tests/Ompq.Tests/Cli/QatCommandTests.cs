@@ -10,7 +10,7 @@ public sealed class QatCommandTests
     public void FineTunesTheBaselineAndEvalUsesTheRecordedBits()
     {
         TrainCommandTests.SkipUnlessFashionMnist();
-        string baseline = Path.Combine(RepositoryRoot(), "models", "resnet20-fashion-mnist.safetensors");
+        string baseline = Path.Combine(Ompq.Tests.Cli.CliRunner.RepositoryRoot(), "models", "resnet20-fashion-mnist.safetensors");
         string path = Path.Combine(CliRunner.TempDir(), "qat.safetensors");
         var qat = CliRunner.Run(["qat", "--weights", baseline, "--uniform-bits", "4", "--limit", "256", "--epochs", "1", "--batch", "64",
             "--test-limit", "300", "--out", path, "--json"]);
@@ -32,12 +32,5 @@ public sealed class QatCommandTests
         var result = JsonDocument.Parse(eval.Out).RootElement;
         Assert.Equal(qatTop1, result.GetProperty("top1").GetDouble());
         Assert.Equal(4, result.GetProperty("weight_bits").GetProperty(fourBitLayer).GetInt32());
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "OmpqKernels.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no OmpqKernels.sln above {AppContext.BaseDirectory}");
     }
 }
