@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Ompq.Host.Benchmarking;
+using Ompq.Benchmarking;
 using Ompq.Kernels;
 using Ompq.Kernels.Cpu;
 

@@ -1,4 +1,4 @@
-using Ompq.Host.Benchmarking;
+using Ompq.Benchmarking;
 using Ompq.Kernels;
 using Ompq.Runtime.Nn.Graph;
 using Ompq.Runtime.Tensors;

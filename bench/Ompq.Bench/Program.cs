@@ -4,7 +4,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
-using Ompq.Host.Benchmarking;
+using Ompq.Benchmarking;
 
 namespace Ompq.Bench;
 

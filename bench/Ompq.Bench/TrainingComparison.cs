@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Ompq.Host.Benchmarking;
+using Ompq.Benchmarking;
 using Ompq.Host.Reports;
 using Ompq.Kernels.Cpu;
 

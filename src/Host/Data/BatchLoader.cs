@@ -19,10 +19,23 @@ public static class BatchLoader
         public ResourceLimits EffectiveLimits => Limits ?? ResourceLimits.Default;
     }
 
+    public const int MinImages = 2, MaxImages = 4096;
+    public const int MinInputSize = 8, MaxInputSize = 1024;
+
+    /// <summary>The limits on --images and --input-size, checked before a model is built (and again by <see cref="Load"/>).</summary>
+    public static void CheckCounts(int images, int? inputSize)
+    {
+        if (images < MinImages || images > MaxImages)
+            throw new InvalidInputException($"--images {images} is invalid: expected {MinImages}..{MaxImages} (the ORM needs at least {MinImages} images)");
+        if (inputSize is { } s && (s < MinInputSize || s > MaxInputSize))
+            throw new InvalidInputException($"--input-size {s} is invalid: expected {MinInputSize}..{MaxInputSize} pixels");
+    }
+
     public static ImageBatch Load(Request r)
     {
-        if (r.Count < 2) throw new InvalidInputException($"--images {r.Count} is too few: the ORM needs at least 2 images");
-        if (r.Size < 8 || r.Size > 1024) throw new InvalidInputException($"{r.SizeOrigin} {r.Size} is invalid: expected 8..1024 pixels");
+        CheckCounts(r.Count, null);
+        if (r.Size < MinInputSize || r.Size > MaxInputSize)
+            throw new InvalidInputException($"{r.SizeOrigin} {r.Size} is invalid: expected {MinInputSize}..{MaxInputSize} pixels");
         r.EffectiveLimits.CheckProduct(ResourceLimits.TensorElements, [r.Count, r.Channels, r.Size, r.Size], $"--images {r.Count}: input batch {r.Count}×{r.Channels}×{r.Size}×{r.Size}");
         ImageBatch batch = r.Data switch
         {

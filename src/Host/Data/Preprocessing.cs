@@ -6,7 +6,7 @@ namespace Ompq.Host.Data;
 public enum Preprocessing
 {
     /// <summary>3-channel models: ImageNet mean/std on RGB in [0,1] (torchvision's convention); grey models: the dataset's own mean/std. Default.</summary>
-    ImageNet,
+    Imagenet,
     /// <summary>The CNTK ResNet-18 ONNX export's convention (<see cref="Normalization.CntkBgr"/>); 3-channel models only.</summary>
     CntkBgr,
     /// <summary>Pixels in [0, 1], not normalised.</summary>
@@ -15,28 +15,13 @@ public enum Preprocessing
 
 public static class PreprocessingOption
 {
-    public static Preprocessing Parse(string text) => text switch
-    {
-        "imagenet" => Preprocessing.ImageNet,
-        "cntk-bgr" => Preprocessing.CntkBgr,
-        "none" => Preprocessing.None,
-        _ => throw new InvalidInputException($"--preprocess '{text}' is unknown: expected imagenet, cntk-bgr or none"),
-    };
-
-    public static string Name(Preprocessing p) => p switch
-    {
-        Preprocessing.CntkBgr => "cntk-bgr",
-        Preprocessing.None => "none",
-        _ => "imagenet",
-    };
-
-    /// <param name="gray">The dataset's normalisation for 1-channel images (used by <see cref="Preprocessing.ImageNet"/>).</param>
+    /// <param name="gray">The dataset's normalisation for 1-channel images (used by <see cref="Preprocessing.Imagenet"/>).</param>
     public static Normalization For(Preprocessing p, int channels, Normalization gray) => (p, channels) switch
     {
         (Preprocessing.None, _) => Normalization.None,
-        (Preprocessing.ImageNet, 3) => Normalization.ImageNet,
+        (Preprocessing.Imagenet, 3) => Normalization.ImageNet,
         (Preprocessing.CntkBgr, 3) => Normalization.CntkBgr,
-        (Preprocessing.ImageNet, _) => gray,
-        _ => throw new InvalidInputException($"--preprocess {Name(p)} needs a 3-channel model, this one takes {channels} channel(s); expected imagenet or none"),
+        (Preprocessing.Imagenet, _) => gray,
+        _ => throw new InvalidInputException($"--preprocess {Options.EnumSpelling.Of(p)} needs a 3-channel model, this one takes {channels} channel(s); expected imagenet or none"),
     };
 }

@@ -1,77 +1,107 @@
+using System.Globalization;
+using ScottPlot;
 using Ompq.Runtime.Search;
 
 namespace Ompq.Host.Plots;
 
-/// <summary>The two pictures of a search: the ORM as a heatmap and the chosen bits per unit as bars.</summary>
+/// <summary>The two pictures of a search: the ORM as a heatmap (orm.*) and the chosen bits per unit as bars (bits.*).</summary>
 public static class SearchPlots
 {
-    private static readonly (byte, byte, byte) White = (255, 255, 255);
-    private static readonly (byte, byte, byte) Ink = (40, 40, 40);
-    private static readonly (byte, byte, byte) Grid = (225, 225, 225);
+    public static PlotFiles Render(SearchResult result)
+    {
+        var files = new PlotFiles();
+        var names = result.Units.Select(u => u.Name).ToArray();
+        using (var heatmap = Heatmap(result.Orm, names, $"{result.Model} {result.Mode.ToString().ToUpperInvariant()}: orthogonality of unit features ({result.Images} images)"))
+            files.Add(heatmap, "orm", 220 + 28 * names.Length + LabelSpace(names), 160 + 28 * names.Length + LabelSpace(names));
+        using (var bits = BitsChart(result))
+            files.Add(bits, "bits", Math.Max(640, 160 + 40 * names.Length), 420 + LabelSpace(result.Units.Select(BarLabel).ToArray()));
+        return files;
+    }
 
     /// <summary>
-    /// ORM heatmap: one square per pair, unit 1 at the top left. Colours span [low, 1] with low the smallest entry
-    /// rounded down to a tenth (ORMs of real networks often sit in 0.8–1), shown on the colour bar's labels.
+    /// ORM heatmap: unit i's row is the i-th from the top and its column the i-th from the left, both axes named by
+    /// unit; the colour bar spans the matrix's own range (ORMs of real networks often sit in 0.8–1).
     /// </summary>
-    public static RgbImage Heatmap(double[,] orm)
+    public static Plot Heatmap(double[,] orm, IReadOnlyList<string> names, string title)
     {
         int l = orm.GetLength(0);
-        double min = 1;
-        foreach (double v in orm) if (double.IsFinite(v)) min = Math.Min(min, v);
-        double low = Math.Max(0, Math.Floor(min * 10 - 1e-9) / 10);
-        if (low >= 1) low = 0.9;
-        int cell = Math.Clamp(640 / Math.Max(1, l), 6, 48);
-        const int margin = 16, legend = 24, labels = 28;
-        var image = new RgbImage(2 * margin + l * cell + legend + 8 + labels, 2 * margin + l * cell, White);
-        for (int i = 0; i < l; i++)
-        for (int j = 0; j < l; j++)
-            image.FillRect(margin + j * cell, margin + i * cell, cell, cell, ColourMap((orm[i, j] - low) / (1 - low)));
-        // Colour bar from 1 (top) to low (bottom), labelled at both ends.
-        int barX = margin + l * cell + 8, barH = l * cell;
-        for (int y = 0; y < barH; y++) image.FillRect(barX, margin + y, legend - 8, 1, ColourMap(1.0 - (double)y / Math.Max(1, barH - 1)));
-        image.DrawText(barX + legend - 4, margin, "1", 2, Ink);
-        image.DrawText(barX + legend - 4, margin + barH - 10, low.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture), 2, Ink);
-        return image;
+        var plot = new Plot();
+        var heatmap = plot.Add.Heatmap(orm);
+        heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+        var bar = plot.Add.ColorBar(heatmap);
+        bar.Label = "ORM entry (linear CKA, 1 = same information)";
+        double[] positions = Enumerable.Range(0, l).Select(i => (double)i).ToArray();
+        // The heatmap draws row 0 at the top, where the y axis is largest: unit i sits at y = l − 1 − i.
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, names.ToArray());
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions.Select(p => l - 1 - p).ToArray(), names.ToArray());
+        RotateBottomLabels(plot, names);
+        plot.Axes.Margins(0, 0);
+        plot.Grid.IsVisible = false;
+        plot.Title(title);
+        plot.XLabel("unit");
+        plot.YLabel("unit");
+        return plot;
     }
 
-    /// <summary>Bits per unit: one bar per unit, the LP's continuous width as a thin dark mark, the integer width as the bar.</summary>
-    public static RgbImage BitsChart(IReadOnlyList<UnitResult> units)
+    /// <summary>
+    /// Bits per unit: the integer width as a bar (grey when pinned), the LP's continuous width as a black mark, each
+    /// unit named with its parameter count; the title states the size budget and what the widths weigh.
+    /// </summary>
+    public static Plot BitsChart(SearchResult result)
     {
-        int l = units.Count;
-        int bar = Math.Clamp(720 / Math.Max(1, l), 8, 40);
-        const int margin = 24, perBit = 24, top = 8;
-        int height = margin * 2 + 8 * perBit;
-        var image = new RgbImage(margin * 2 + l * bar, height, White);
-        int baseline = height - margin;
-        for (int b = 1; b <= 8; b++)
+        var units = result.Units;
+        var plot = new Plot();
+        var palette = new ScottPlot.Colormaps.Viridis();
+        var bars = units.Select((u, i) => new Bar
         {
-            image.FillRect(margin, baseline - b * perBit, l * bar, 1, Grid);
-            image.DrawText(2, baseline - b * perBit - 2, b.ToString(System.Globalization.CultureInfo.InvariantCulture), 1, Ink);
-        }
-        for (int i = 0; i < l; i++)
-        {
-            var u = units[i];
-            var colour = u.Pinned ? ((byte)150, (byte)150, (byte)150) : ColourMap((u.Bits - 2) / 6.0);
-            int h = u.Bits * perBit;
-            image.FillRect(margin + i * bar + 1, baseline - h, bar - 2, h, colour);
-            int lp = (int)Math.Round(u.BitsContinuous * perBit);
-            image.FillRect(margin + i * bar + 1, baseline - lp, bar - 2, 2, Ink);
-            if (bar >= 10) image.DrawText(margin + i * bar + (bar - 3) / 2, baseline - h - 7 - top / 2, u.Bits.ToString(System.Globalization.CultureInfo.InvariantCulture), 1, Ink);
-        }
-        image.FillRect(margin, baseline, l * bar, 1, Ink);
-        return image;
+            Position = i,
+            Value = u.Bits,
+            FillColor = u.Pinned ? Colors.Gray : palette.GetColor((u.Bits - 2) / 6.0, new ScottPlot.Range(0, 1.15)),
+            Label = u.Bits.ToString(CultureInfo.InvariantCulture),
+        }).ToArray();
+        var barPlot = plot.Add.Bars(bars);
+        barPlot.ValueLabelStyle.FontSize = 11;
+        var lp = plot.Add.Markers(Enumerable.Range(0, units.Count).Select(i => (double)i).ToArray(),
+            units.Select(u => u.BitsContinuous).ToArray(), MarkerShape.HorizontalBar, 18, Colors.Black);
+        // The bars' colours encode their width, so the legend names the kinds of mark rather than each bar.
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "integer width (colour: bits)", FillColor = palette.GetColor(0.5) });
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "LP (continuous) width", LineColor = Colors.Black, LineWidth = 2 });
+        if (units.Any(u => u.Pinned))
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = "pinned at 8 bits", FillColor = Colors.Gray });
+        string[] labels = units.Select(BarLabel).ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, units.Count).Select(i => (double)i).ToArray(), labels);
+        RotateBottomLabels(plot, labels);
+        plot.Axes.SetLimitsY(0, 9);
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
+        plot.Axes.Margins(bottom: 0);
+        plot.ShowLegend(Edge.Right);
+        var o = result.Options;
+        plot.Title(string.Create(CultureInfo.InvariantCulture,
+            $"{result.Model} {result.Mode.ToString().ToUpperInvariant()}: weight bits per unit, budget {o.SizeBudgetMiB} MiB (uses {result.SizeMiB:0.###} MiB){(o.BitOpsBudgetG is { } g ? $", {g} GBitOps" : "")}"));
+        plot.XLabel("unit (parameters)");
+        plot.YLabel("weight bits");
+        return plot;
     }
 
-    /// <summary>A perceptually ordered blue → teal → green → yellow ramp for t in [0, 1].</summary>
-    internal static (byte R, byte G, byte B) ColourMap(double t)
+    private static string BarLabel(UnitResult u) => $"{u.Name} ({Count(u.Params)})";
+
+    /// <summary>A parameter count the way people say it: 9.4k, 2.36M.</summary>
+    internal static string Count(long n) => n switch
     {
-        ReadOnlySpan<double> stops = [0.0, 0.33, 0.66, 1.0];
-        (double R, double G, double B)[] colours = [(48, 18, 110), (33, 120, 142), (80, 190, 100), (250, 230, 35)];
-        t = double.IsFinite(t) ? Math.Clamp(t, 0, 1) : 0;
-        int k = 0;
-        while (k < stops.Length - 2 && t > stops[k + 1]) k++;
-        double f = (t - stops[k]) / (stops[k + 1] - stops[k]);
-        var (a, b) = (colours[k], colours[k + 1]);
-        return ((byte)Math.Round(a.R + (b.R - a.R) * f), (byte)Math.Round(a.G + (b.G - a.G) * f), (byte)Math.Round(a.B + (b.B - a.B) * f));
+        >= 1_000_000 => (n / 1e6).ToString("0.##", CultureInfo.InvariantCulture) + "M",
+        >= 1_000 => (n / 1e3).ToString("0.#", CultureInfo.InvariantCulture) + "k",
+        _ => n.ToString(CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Vertical unit names under the x axis, with room for the longest one.</summary>
+    private static void RotateBottomLabels(Plot plot, IReadOnlyList<string> labels)
+    {
+        plot.Axes.Bottom.TickLabelStyle.Rotation = -90;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+        plot.Axes.Bottom.MinimumSize = LabelSpace(labels);
     }
+
+    /// <summary>Pixels a rotated label column needs: about 7 per character at the default 12-point tick font.</summary>
+    private static int LabelSpace(IReadOnlyList<string> labels) => 40 + 7 * labels.Select(l => l.Length).DefaultIfEmpty(4).Max();
 }

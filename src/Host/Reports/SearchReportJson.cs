@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ompq.Host.Options;
 using Ompq.Runtime.Search;
 
 namespace Ompq.Host.Reports;
@@ -19,7 +20,7 @@ public static class SearchReportJson
             var o = r.Options;
             w.WriteStartObject();
             w.WriteString("model", r.Model);
-            w.WriteString("mode", r.Mode.ToString().ToLowerInvariant());
+            w.WriteString("mode", EnumSpelling.Of(r.Mode));
             w.WriteString("device", r.Device);
             w.WriteNumber("seed", context.Seed);
             w.WriteNumber("images", r.Images);
@@ -29,9 +30,9 @@ public static class SearchReportJson
             w.WriteNumber("beta", o.Beta);
             // Units' theta is θ_i / max θ; the spec's exp(−β·γ_i) is theta·exp(theta_log_scale) (often below 1e-308).
             w.WriteNumber("theta_log_scale", r.ThetaLogScale);
-            w.WriteString("accounting", SizeAccountingRules.Name(o.Accounting));
-            w.WriteString("bn", o.BatchNorm == BatchNormMode.Batch ? "batch" : "eval");
-            w.WriteString("coefficients", o.Coefficients == CoefficientRule.SuffixMean ? "suffix-mean" : "theta");
+            w.WriteString("accounting", EnumSpelling.Of(o.Accounting));
+            w.WriteString("bn", EnumSpelling.Of(o.BatchNorm));
+            w.WriteString("coefficients", EnumSpelling.Of(o.Coefficients));
             w.WriteString("bits_range", o.Bits.ToString());
             w.WriteNumber("act_bits", o.ActivationBits);
 
@@ -67,7 +68,7 @@ public static class SearchReportJson
                 w.WriteNumber("params", u.Params);
                 w.WriteNumber("macs", u.Macs);
                 w.WriteNumber("feature_size", u.FeatureSize);
-                w.WriteString("orm_form", u.Form == OrmForm.Feature ? "feature" : "gram");
+                w.WriteString("orm_form", EnumSpelling.Of(u.Form));
                 w.WriteBoolean("pinned", u.Pinned);
                 w.WriteNumber("bits", u.Bits);
                 w.WriteNumber("bits_continuous", u.BitsContinuous);

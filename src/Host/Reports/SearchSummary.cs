@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ompq.Host.Options;
 using Ompq.Runtime.Search;
 
 namespace Ompq.Host.Reports;
@@ -10,7 +11,7 @@ public static class SearchSummary
     {
         var o = r.Options;
         var inv = CultureInfo.InvariantCulture;
-        w.WriteLine(string.Create(inv, $"OMPQ search: {r.Model} {r.Mode.ToString().ToUpperInvariant()} on {r.Device}, beta {o.Beta}, bits {o.Bits}, coefficients {(o.Coefficients == CoefficientRule.SuffixMean ? "suffix-mean" : "theta")}, BN {(o.BatchNorm == BatchNormMode.Batch ? "batch statistics" : "running statistics (eval)")}"));
+        w.WriteLine(string.Create(inv, $"OMPQ search: {r.Model} {r.Mode.ToString().ToUpperInvariant()} on {r.Device}, beta {o.Beta}, bits {o.Bits}, coefficients {EnumSpelling.Of(o.Coefficients)}, BN {(o.BatchNorm == BatchNormMode.Batch ? "batch statistics" : "running statistics (eval)")}"));
         w.WriteLine($"data: {data}");
         w.WriteLine($"weights: {weights}");
         w.WriteLine();

@@ -11,6 +11,16 @@ public static class TrainingReport
     public sealed record Summary(string Model, string Dataset, BackendInfo Device, TrainingOptions Options, TrainingState State,
         double Seconds, string Checkpoint, long? PeakRssBytes);
 
+    private const int ProgressBarWidth = 24;
+
+    /// <summary>The progress line while training: a bar for the epoch, loss, top-1, images/s and the learning rate.</summary>
+    public static string ProgressText(TrainingProgress p)
+    {
+        int filled = (int)((long)ProgressBarWidth * p.Batch / Math.Max(1, p.Batches));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"epoch {p.Epoch + 1}/{p.Epochs} [{new string('#', filled)}{new string('.', ProgressBarWidth - filled)}] {p.Batch}/{p.Batches}  loss {p.Loss:F4}  top-1 {p.Top1 * 100:F2}%  {p.ImagesPerSecond:F0} img/s  lr {p.Lr:G4}");
+    }
+
     public static void WriteEpoch(TextWriter output, EpochSummary e, int epochs)
     {
         string test = e.TestTop1 is { } t ? string.Create(CultureInfo.InvariantCulture, $" | test loss {e.TestLoss:F4} top-1 {t * 100:F2}%") : "";

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CommandLine;
+using CommandLine.Text;
 using Ompq.Runtime.Device;
 
 namespace Ompq.Host.Verbs;
@@ -7,6 +8,9 @@ namespace Ompq.Host.Verbs;
 [Verb("devices", HelpText = "List the compute backends and whether they can run on this machine.")]
 public sealed class DevicesVerb : IVerb
 {
+    [Usage(ApplicationAlias = "ompq")]
+    public static IEnumerable<Example> Examples => [new("The backends, their devices and memory as JSON", new DevicesVerb { Json = true })];
+
     [Option("json", HelpText = "Machine-readable output on stdout.")]
     public bool Json { get; set; }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using CommandLine;
+using CommandLine.Text;
 using Ompq.Host.Data;
 using Ompq.Kernels;
 using Ompq.Runtime;
@@ -13,6 +14,13 @@ namespace Ompq.Host.Verbs;
 [Verb("eval", HelpText = "Top-1 accuracy and loss of a checkpoint on a labelled test set (float, or with fake-quantized weights).")]
 public sealed class EvalVerb : IVerb
 {
+    [Usage(ApplicationAlias = "ompq")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("Top-1 of the float baseline on the Fashion-MNIST test set", new EvalVerb { Weights = "models/resnet20-fashion-mnist.safetensors" }),
+        new("The same weights fake-quantized to 4 bits, on the first 1000 test images", new EvalVerb { Weights = "models/resnet20-fashion-mnist.safetensors", UniformBits = 4, Limit = 1000 }),
+    ];
+
     [Option("weights", Required = true, HelpText = "Checkpoint written by `ompq train` (.safetensors).")]
     public string Weights { get; set; } = "";
 
@@ -22,8 +30,8 @@ public sealed class EvalVerb : IVerb
     [Option("data-dir", HelpText = "Folder of the IDX files for fashion-mnist / mnist.")]
     public string? DataDir { get; set; }
 
-    [Option("split", Default = "test", HelpText = "test | train.")]
-    public string Split { get; set; } = "test";
+    [Option("split", HelpText = "Which images of the dataset to evaluate.")]
+    public DataSplit Split { get; set; } = DataSplit.Test;
 
     [Option("limit", HelpText = "Evaluate the first N images only.")]
     public int? Limit { get; set; }
@@ -48,19 +56,13 @@ public sealed class EvalVerb : IVerb
 
     public int Execute(CliContext context)
     {
-        var split = Split.ToLowerInvariant() switch
-        {
-            "test" => DataSplit.Test,
-            "train" => DataSplit.Train,
-            _ => throw new InvalidInputException($"--split '{Split}' is unknown: expected test or train"),
-        };
         if (Batch < 1) throw new InvalidInputException($"--batch must be >= 1, got {Batch}");
         if (UniformBits is { } b && (b < 2 || b > 8)) throw new InvalidInputException($"--uniform-bits must be in 2..8, got {b}");
         var checkpoint = TrainingCheckpoint.Load(Weights);
         using IKernels kernels = BackendRegistry.Create(Device, Threads);
         using GraphModel model = checkpoint.CreateModel(Weights);
         string dataName = Data ?? checkpoint.Dataset;
-        ILabelledImages data = LabelledDataSets.Open(dataName, split, DataDir, checkpoint.Model.InputSize);
+        ILabelledImages data = LabelledDataSets.Open(dataName, Split, DataDir, checkpoint.Model.InputSize);
         if (Limit is { } limit) data = LabelledSubset.First(data, limit);
         // A quantized checkpoint (qat, ptq) runs as it was quantized (CreateModel sets that); --uniform-bits replaces it by
         // weights-only quantization at one width.

@@ -1,6 +1,8 @@
 using CommandLine;
+using CommandLine.Text;
 using Ompq.Host.Data;
 using Ompq.Host.Reports;
+using Ompq.Host.Plots;
 using Ompq.Kernels;
 using Ompq.Runtime;
 using Ompq.Runtime.Device;
@@ -20,6 +22,13 @@ namespace Ompq.Host.Verbs;
 [Verb("qat", HelpText = "Quantization-aware fine-tuning of a float checkpoint (bits from a search report or uniform; BN folded; 8-bit activations); `ompq eval` reads the result.")]
 public sealed class QatVerb : IVerb
 {
+    [Usage(ApplicationAlias = "ompq")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("Fine-tune the float baseline for one epoch with 4-bit weights",
+            new QatVerb { Weights = "models/resnet20-fashion-mnist.safetensors", UniformBits = 4, Out = "out/resnet20-w4.safetensors" }),
+    ];
+
     /// <summary>The first conv and the classifier stay at this width (the usual recipe: they are small and sensitive).</summary>
     public const int EdgeLayerBits = 8;
 
@@ -86,6 +95,9 @@ public sealed class QatVerb : IVerb
     [Option("threads", Default = 0, HelpText = "CPU backend threads (0 = all cores).")]
     public int Threads { get; set; }
 
+    [Option("plots", HelpText = "Write the loss and top-1 curves per epoch (training-loss.png/.svg, training-top1.png/.svg) into this folder.")]
+    public string? Plots { get; set; }
+
     [Option("json", HelpText = "Print a JSON summary on stdout instead of the table.")]
     public bool Json { get; set; }
 
@@ -106,6 +118,7 @@ public sealed class QatVerb : IVerb
         };
         options.Validate();
         AtomicFile.CheckWritable(Out);
+        PlotFiles.CheckFolder(Plots, "--plots");
         TrainingCheckpoint? resumeFrom = null;
         if (Resume)
         {
@@ -143,7 +156,7 @@ public sealed class QatVerb : IVerb
         }
         // Evaluation between epochs runs the inference path with the same configuration and the ranges seen so far.
         trainer.Executor.CopyParametersToModel();
-        TrainingRun.Execute(context, trainer, model, kernels, train, testSet, state, dataName, Out, Json);
+        TrainingRun.Execute(context, trainer, model, kernels, train, testSet, state, dataName, Out, Json, Plots);
         return Cli.Ok;
     }
 

@@ -121,7 +121,7 @@ public sealed class ReproduceVerb : IVerb
 
         string machine;
         using (var cpu = BackendRegistry.Create("cpu", 0)) machine = $"{Environment.ProcessorCount} cores of {cpu.Info.DeviceName}";
-        string? plot = null; // the plot lands with the ScottPlot merge
+        string? plot = ReproductionPlot.Write(plan, results.All, OutDir);
         string markdown = ReproductionTable.Markdown(plan, results.All, references, machine,
             plot is null ? null : Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(Readme)) ?? ".", plot));
         AtomicFile.Write(Path.Combine(OutDir, "table.md"), System.Text.Encoding.UTF8.GetBytes(markdown));

@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
 using CommandLine;
+using CommandLine.Text;
 using Ompq.Host.Data;
+using Ompq.Host.Options;
 using Ompq.Kernels;
 using Ompq.Host.Plots;
 using Ompq.Host.Reports;
 using Ompq.Runtime;
 using Ompq.Runtime.Device;
 using Ompq.Runtime.Io;
-using Ompq.Runtime.Io.Onnx;
 using Ompq.Runtime.Nn;
 using Ompq.Runtime.Nn.Graph;
 using Ompq.Runtime.Search;
@@ -19,9 +20,16 @@ namespace Ompq.Host.Verbs;
 [Verb("search", HelpText = "Find per-layer weight bit-widths with OMPQ (orthogonality of one batch's features, then an exact allocation).")]
 public sealed class SearchVerb : IVerb
 {
-    public static readonly string[] Models = ["resnet18", "resnet50", "mobilenetv2", "resnet20"];
+    [Usage(ApplicationAlias = "ompq")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("ResNet-18 (seeded random weights) on 32 synthetic images, QAT units, a 6.7 MiB budget; report and plots into out/",
+            new SearchVerb { Model = "resnet18", Data = "synthetic", SizeMb = 6.7, Plots = "out", Out = "out/search.json" }),
+        new("The pretrained CNTK ResNet-18 ONNX on an image folder, PTQ widths 2..4 under 3.5 MiB",
+            new SearchVerb { Onnx = "resnet18.onnx", Data = "photos/", Mode = SearchMode.Ptq, SizeMb = 3.5, Preprocess = Preprocessing.CntkBgr }),
+    ];
 
-    [Option("model", HelpText = "resnet18 | resnet50 | mobilenetv2 | resnet20 (with --onnx: only picks the default beta).")]
+    [Option("model", HelpText = $"A zoo model: {HelpScreen.ModelNames} (with --onnx: only picks the default beta).")]
     public string? Model { get; set; }
 
     [Option("weights", HelpText = "State dict (safetensors or PyTorch zip, torchvision names); without it the model is seeded-random.")]
@@ -36,14 +44,14 @@ public sealed class SearchVerb : IVerb
     [Option("data-dir", HelpText = "Folder of the IDX files for fashion-mnist / mnist (mnist: else $OMPQ_MNIST_DIR, else ~/.cache/ompq/mnist, /usr/share/datasets/mnist).")]
     public string? DataDir { get; set; }
 
-    [Option("images", Default = 32, HelpText = "Images in the batch (n).")]
-    public int Images { get; set; }
+    [Option("images", HelpText = "Images in the batch (n); the search refuses a count whose estimated memory exceeds --memory-limit-gb.")]
+    public int Images { get; set; } = 32;
 
     [Option("input-size", HelpText = "Square input side; default 224 (ImageNet models), 28 (resnet20), the graph's size (--onnx).")]
     public int? InputSize { get; set; }
 
-    [Option("mode", Default = "qat", HelpText = "qat | ptq: which units are measured and the default bit range.")]
-    public string Mode { get; set; } = "qat";
+    [Option("mode", HelpText = "Which units are measured and the default bit range (qat 4..8, ptq 2..4).")]
+    public SearchMode Mode { get; set; } = SearchMode.Qat;
 
     [Option("size-mb", Required = true, HelpText = "Model size budget in MiB (weights at their widths, fixed layers at 8 bits).")]
     public double SizeMb { get; set; }
@@ -57,37 +65,40 @@ public sealed class SearchVerb : IVerb
     [Option("bits", HelpText = "Allowed weight widths MIN..MAX within 2..8 (default QAT 4..8, PTQ 2..4).")]
     public string? Bits { get; set; }
 
-    [Option("coefficients", Default = "suffix-mean", HelpText = "suffix-mean (mean θ of this and later units) | theta.")]
-    public string Coefficients { get; set; } = "suffix-mean";
+    [Option("coefficients", HelpText = "suffix-mean: mean θ of this and later units; theta: θ itself.")]
+    public CoefficientRule Coefficients { get; set; } = CoefficientRule.SuffixMean;
 
-    [Option("act-bits", Default = 8, HelpText = "Activation width used in BitOps (fixed layers count 8×8).")]
-    public int ActBits { get; set; }
+    [Option("act-bits", HelpText = "Activation width used in BitOps (fixed layers count 8×8).")]
+    public int ActBits { get; set; } = 8;
 
-    [Option("device", Default = "cpu", HelpText = "Backend id (see `ompq devices`).")]
+    [Option("device", HelpText = "Backend id (see `ompq devices`).")]
     public string Device { get; set; } = "cpu";
 
-    [Option("threads", Default = 0, HelpText = "CPU backend threads (0 = all cores).")]
+    [Option("threads", HelpText = "CPU backend threads (0 = all cores).")]
     public int Threads { get; set; }
 
-    [Option("seed", Default = 0, HelpText = "Seed of synthetic images, IDX image draw and random weights.")]
+    [Option("seed", HelpText = "Seed of synthetic images, IDX image draw and random weights.")]
     public int Seed { get; set; }
 
-    [Option("orm-form", Default = "auto", HelpText = "auto | gram | feature: how each unit enters the ORM (auto: feature form when d < n).")]
-    public string OrmFormName { get; set; } = "auto";
+    [Option("orm-form", HelpText = "How each unit enters the ORM: gram (n×n), feature (n×d), auto (feature form when d < n).")]
+    public OrmForm OrmForm { get; set; } = OrmForm.Auto;
 
-    [Option("bn", Default = "eval", HelpText = "eval | batch: batch-norm with running statistics (default, deterministic) or with the batch's own statistics (the reference code's behaviour).")]
-    public string BatchNorm { get; set; } = "eval";
+    [Option("bn", HelpText = "Batch-norm with running statistics (eval: deterministic) or with the batch's own statistics (batch: the reference code's behaviour).")]
+    public BatchNormMode BatchNorm { get; set; } = BatchNormMode.Eval;
 
-    [Option("accounting", Default = "pinned", HelpText = "pinned | reference: PTQ's stem and classifier pinned at 8 bits (default) or searched in the bit range and counted at their width (the reference code's PTQ accounting).")]
-    public string Accounting { get; set; } = "pinned";
+    [Option("accounting", HelpText = "PTQ's stem and classifier pinned at 8 bits (pinned) or searched in the bit range and counted at their width (reference: the reference code's PTQ accounting).")]
+    public SizeAccounting Accounting { get; set; } = SizeAccounting.Pinned;
 
-    [Option("preprocess", Default = "imagenet", HelpText = "imagenet | cntk-bgr | none: image normalisation. imagenet: ImageNet mean/std on RGB (grey models: the dataset's mean/std); cntk-bgr: BGR 0-255 minus the CNTK ResNet-18 ONNX's means; none: pixels in [0,1].")]
-    public string Preprocess { get; set; } = "imagenet";
+    [Option("preprocess", HelpText = "Image normalisation. imagenet: ImageNet mean/std on RGB (grey models: the dataset's mean/std); cntk-bgr: BGR 0-255 minus the CNTK ResNet-18 ONNX's means; none: pixels in [0,1]. Never implied by --onnx.")]
+    public Preprocessing Preprocess { get; set; } = Preprocessing.Imagenet;
+
+    [Option("memory-limit-gb", HelpText = "Refuse a search whose estimated peak memory exceeds this many GiB (default: 3/4 of physical memory).")]
+    public double? MemoryLimitGb { get; set; }
 
     [Option("out", HelpText = "Write the JSON report to this file.")]
     public string? Out { get; set; }
 
-    [Option("plots", HelpText = "Write orm.png (heatmap) and bits.png (bits per unit) into this folder.")]
+    [Option("plots", HelpText = "Write the ORM heatmap (orm.png/.svg) and the bits per unit (bits.png/.svg) into this folder.")]
     public string? Plots { get; set; }
 
     [Option("json", HelpText = "Print the JSON report on stdout instead of the table.")]
@@ -102,89 +113,51 @@ public sealed class SearchVerb : IVerb
     public int Execute(CliContext context)
     {
         var setup = Stopwatch.StartNew();
-        SearchMode mode = ParseMode(Mode);
-        string? modelName = Model is null ? null : CanonicalModel(Model);
+        string? modelName = Model is null ? null : ModelZoo.Resolve(Model);
         if (modelName is null && Onnx is null)
-            throw new InvalidInputException("no network given: expected --model resnet18|resnet50|mobilenetv2|resnet20 or --onnx FILE");
+            throw new InvalidInputException($"no network given: expected --model {string.Join("|", ModelZoo.Names)} or --onnx FILE");
+        var bits = Bits is null ? BitRange.Default(Mode) : BitRange.Parse(Bits);
+        BatchLoader.CheckCounts(Images, InputSize);
+        PlotFiles.CheckFolder(Plots, "--plots");
         if (Onnx is not null && Weights is not null)
             throw new InvalidInputException("--weights and --onnx both given: the ONNX file carries its own weights, expected one of them");
-        var bits = Bits is null ? BitRange.Default(mode) : BitRange.Parse(Bits);
-        var rule = Coefficients switch
-        {
-            "suffix-mean" => CoefficientRule.SuffixMean,
-            "theta" => CoefficientRule.Theta,
-            _ => throw new InvalidInputException($"--coefficients '{Coefficients}' is unknown: expected suffix-mean or theta"),
-        };
-        var form = OrmFormName switch
-        {
-            "auto" => OrmForm.Auto,
-            "gram" => OrmForm.Gram,
-            "feature" => OrmForm.Feature,
-            _ => throw new InvalidInputException($"--orm-form '{OrmFormName}' is unknown: expected auto, gram or feature"),
-        };
-        var batchNorm = BatchNorm switch
-        {
-            "eval" => BatchNormMode.Eval,
-            "batch" => BatchNormMode.Batch,
-            _ => throw new InvalidInputException($"--bn '{BatchNorm}' is unknown: expected eval or batch"),
-        };
-        var accounting = Accounting switch
-        {
-            "pinned" => SizeAccounting.Pinned,
-            "reference" => SizeAccounting.Reference,
-            _ => throw new InvalidInputException($"--accounting '{Accounting}' is unknown: expected pinned or reference"),
-        };
-        Preprocessing preprocess = PreprocessingOption.Parse(Preprocess);
         ResourceLimits limits = Limits is null ? ResourceLimits.Default : ResourceLimits.Parse(Limits, "--limits");
-        if (InputSize is { } s && (s < 8 || s > 1024)) throw new InvalidInputException($"--input-size {s} is invalid: expected 8..1024 pixels");
-        if (Images < 2 || Images > 4096) throw new InvalidInputException($"--images {Images} is invalid: expected 2..4096");
-        if (Plots is not null && File.Exists(Plots)) throw new InvalidInputException($"--plots '{Plots}' is a file, expected a folder");
         // Fail on an unusable output path now rather than after the search; a report inside the --plots folder
         // is fine even when that folder does not exist yet, because it is created before anything is written.
         if (Out is not null && !IsInsidePlotsFolder(Out)) AtomicFile.CheckWritable(Out);
-        double beta = Beta ?? SearchOptions.DefaultBeta(modelName ?? "resnet18", mode);
-        var options = new SearchOptions(mode, SizeMb, beta, bits, BitOpsG, rule, ActBits, form, batchNorm, accounting);
+        double beta = Beta ?? SearchOptions.DefaultBeta(modelName ?? ModelZoo.Names[0], Mode);
+        var options = new SearchOptions(Mode, SizeMb, beta, bits, BitOpsG, Coefficients, ActBits, OrmForm, BatchNorm, Accounting);
 
-        using IKernels kernels = BackendRegistry.Create(Device, Threads);
         using GraphModel model = LoadModel(modelName, limits, out string weightsDescription);
         var (channels, height, width) = model.InputShape;
         if (height != width) throw new InvalidInputException($"model input {height}×{width} is not square; expected a square input");
         // A size the ONNX graph declares is the model's, not an option the user passed.
         string sizeOrigin = InputSize is null && Onnx is not null ? $"input size declared by '{Onnx}'" : "--input-size";
         model.CheckBatch(Images, limits, $"--images {Images}");
-        ImageBatch batch = BatchLoader.Load(new BatchLoader.Request(Data, DataDir, Images, channels, height, Seed, preprocess, sizeOrigin, limits));
+        SearchMemoryPlan memory = PlanMemory(model, options);
+        using IKernels kernels = BackendRegistry.Create(Device, Threads);
+        ImageBatch batch = BatchLoader.Load(new BatchLoader.Request(Data, DataDir, Images, channels, height, Seed, Preprocess, sizeOrigin, limits));
         using Tensor input = Tensor.FromHost(kernels, batch.Pixels, batch.Count, channels, height, width);
         double setupSeconds = setup.Elapsed.TotalSeconds;
 
-        var progress = new UnitProgress(context.Error, context.InteractiveError && !Json);
+        var progress = new ProgressLine(context.Error, context.InteractiveError && !Json);
         SearchResult result;
         try
         {
-            result = OmpqSearch.Run(model, input, options, progress.Report);
+            result = OmpqSearch.Run(model, input, options, (unit, count, name) => progress.Show($"features {unit + 1}/{count} {name}", always: true),
+                memory.ImagesPerForward);
         }
         finally
         {
-            progress.Finish();
+            progress.Clear();
         }
 
         // Everything is rendered before anything is written, so a failure leaves no partial output.
-        byte[] json = SearchReportJson.Write(result, new SearchReportJson.Context(Seed, batch.Description, weightsDescription, setupSeconds, PreprocessingOption.Name(preprocess)));
-        byte[]? heatmap = Plots is null ? null : PngEncoder.Encode(SearchPlots.Heatmap(result.Orm));
-        byte[]? chart = Plots is null ? null : PngEncoder.Encode(SearchPlots.BitsChart(result.Units));
-        if (Plots is not null)
-        {
-            try { Directory.CreateDirectory(Plots); }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new InvalidInputException($"cannot create --plots folder '{Plots}': {ex.Message}", ex);
-            }
-        }
+        byte[] json = SearchReportJson.Write(result, new SearchReportJson.Context(Seed, batch.Description, weightsDescription, setupSeconds, EnumSpelling.Of(Preprocess)));
+        PlotFiles? plots = Plots is null ? null : SearchPlots.Render(result);
+        if (Plots is not null) PlotFiles.CreateFolder(Plots, "--plots"); // before the report, which may go inside it
         if (Out is not null) AtomicFile.Write(Out, json);
-        if (Plots is not null)
-        {
-            AtomicFile.Write(Path.Combine(Plots, "orm.png"), heatmap!);
-            AtomicFile.Write(Path.Combine(Plots, "bits.png"), chart!);
-        }
+        plots?.WriteTo(Plots!, "--plots");
 
         if (Json)
         {
@@ -192,37 +165,52 @@ public sealed class SearchVerb : IVerb
             // The table prints warnings itself; with --json they are in the report and, so nobody misses them, on stderr.
             foreach (string warning in result.Warnings) context.Error.WriteLine($"warning: {warning}");
         }
-        else SearchSummary.Write(context.Out, result, batch.Description, weightsDescription);
+        else
+        {
+            SearchSummary.Write(context.Out, result, batch.Description, weightsDescription);
+            context.Out.WriteLine(MemoryLine(memory));
+        }
+        if (plots?.Warning is { } plotWarning) context.Error.WriteLine($"warning: {plotWarning}");
         return Cli.Ok;
     }
 
-    private GraphModel LoadModel(string? modelName, ResourceLimits limits, out string weightsDescription)
+    /// <summary>
+    /// The search's estimated peak memory against the limit, before any image is loaded: a search that cannot fit
+    /// even in chunks is refused with the largest --images that fits.
+    /// </summary>
+    private SearchMemoryPlan PlanMemory(GraphModel model, SearchOptions options)
     {
-        if (Onnx is not null)
-        {
-            if (!File.Exists(Onnx)) throw new InvalidInputException($"--onnx '{Onnx}' does not exist; expected an .onnx model file");
-            weightsDescription = $"ONNX {Path.GetFileName(Onnx)}";
-            return OnnxImporter.Load(Onnx, InputSize, limits);
-        }
-        if (Weights is not null && !File.Exists(Weights))
-            throw new InvalidInputException($"--weights '{Weights}' does not exist; expected a safetensors or PyTorch state-dict file");
-        weightsDescription = Weights is null ? $"seeded random initialisation (seed {Seed}; no --weights)" : Path.GetFileName(Weights);
-        return ModelFiles.Open(modelName!, Weights, InputSize, Seed, limits);
+        if (MemoryLimitGb is { } gb && !(gb > 0 && double.IsFinite(gb)))
+            throw new InvalidInputException($"--memory-limit-gb {gb.ToString(CultureInfo.InvariantCulture)} is invalid: expected a positive number of GiB");
+        long physical = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long limit = MemoryLimitGb is { } given ? (long)(given * (1L << 30)) : physical / 4 * 3;
+        string limitSource = MemoryLimitGb is null ? $"3/4 of the {Gib(physical)} GiB this process may use; --memory-limit-gb overrides it" : "--memory-limit-gb";
+        var plan = SearchMemory.Plan(model, options, Images, limit);
+        if (plan.Bytes <= limit) return plan;
+        int fits = SearchMemory.LargestImagesThatFit(model, options, Images, limit);
+        string parts = string.Join(", ", plan.Parts.Take(3).Select(part => $"{part.Part} {Gib(part.Bytes)}"));
+        throw new InvalidInputException(
+            $"--images {Images} needs an estimated {Gib(plan.Bytes)} GiB ({parts}{(plan.Chunked ? $", in forwards of {plan.ImagesPerForward} images" : "")}), more than the limit of {Gib(limit)} GiB ({limitSource}); " +
+            (fits > 0 ? $"expected --images {fits} or fewer" : $"expected a larger --memory-limit-gb: not even {BatchLoader.MinImages} images fit"));
     }
 
-    private static SearchMode ParseMode(string mode) => mode.ToLowerInvariant() switch
+    private static string MemoryLine(SearchMemoryPlan plan)
     {
-        "qat" => SearchMode.Qat,
-        "ptq" => SearchMode.Ptq,
-        _ => throw new InvalidInputException($"--mode '{mode}' is unknown: expected qat or ptq"),
-    };
+        string peak = ProcessMemory.PeakResidentBytes() is { } rss ? $", peak resident {Gib(rss)} GiB" : "";
+        string chunks = plan.Chunked ? $"; features in forwards of {plan.ImagesPerForward} images (pairs of chunks) to fit the limit" : "";
+        return $"memory: estimated {Gib(plan.Bytes)} GiB{peak}{chunks}";
+    }
 
-    private static string CanonicalModel(string name)
+    private static string Gib(long bytes) => (bytes / (double)(1L << 30)).ToString("0.00", CultureInfo.InvariantCulture);
+
+    private GraphModel LoadModel(string? modelName, ResourceLimits limits, out string weightsDescription)
     {
-        string key = name.Trim().ToLowerInvariant().Replace("_", "").Replace("-", "");
-        return Models.Contains(key)
-            ? key
-            : throw new InvalidInputException($"unknown model '{name}': expected one of {string.Join(", ", Models)}");
+        if (Onnx is not null && !File.Exists(Onnx)) throw new InvalidInputException($"--onnx '{Onnx}' does not exist; expected an .onnx model file");
+        if (Weights is not null && !File.Exists(Weights))
+            throw new InvalidInputException($"--weights '{Weights}' does not exist; expected a safetensors or PyTorch state-dict file");
+        weightsDescription = Onnx is not null ? $"ONNX {Path.GetFileName(Onnx)}"
+            : Weights is null ? $"seeded random initialisation (seed {Seed}; no --weights)" : Path.GetFileName(Weights);
+        return ModelFiles.Open(Onnx ?? modelName!, Weights, InputSize, Seed, limits, onnx: Onnx is not null);
     }
 
     private bool IsInsidePlotsFolder(string path)

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using CommandLine;
+using CommandLine.Text;
 using Ompq.Host.Data;
+using Ompq.Host.Plots;
+using Ompq.Host.Options;
 using Ompq.Kernels;
 using Ompq.Runtime;
 using Ompq.Runtime.Device;
@@ -15,7 +18,15 @@ namespace Ompq.Host.Verbs;
 [Verb("train", HelpText = "Train a zoo model on a labelled dataset with this engine's kernels; checkpoints every epoch, --resume continues exactly.")]
 public sealed class TrainVerb : IVerb
 {
-    [Option("model", Default = "resnet20", HelpText = "Zoo model: resnet20 (28×28, 1 channel) | resnet18 | resnet50 | mobilenetv2.")]
+    [Usage(ApplicationAlias = "ompq")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("The committed float baseline: resnet20 on Fashion-MNIST, 10 epochs, with the loss/accuracy curves in out/",
+            new TrainVerb { Data = "fashion-mnist", Epochs = 10, CropPadding = 2, Flip = true, CheckpointSteps = 100, Out = "models/resnet20-fashion-mnist.safetensors", Plots = "out" }),
+        new("Continue that run after it was stopped", new TrainVerb { Data = "fashion-mnist", Epochs = 10, CropPadding = 2, Flip = true, CheckpointSteps = 100, Out = "models/resnet20-fashion-mnist.safetensors", Resume = true }),
+    ];
+
+    [Option("model", Default = "resnet20", HelpText = $"Zoo model: {HelpScreen.ModelNames} (resnet20: 28×28, 1 channel).")]
     public string Model { get; set; } = "resnet20";
 
     [Option("data", Required = true, HelpText = "fashion-mnist | mnist | <folder with one subfolder per class>.")]
@@ -36,8 +47,8 @@ public sealed class TrainVerb : IVerb
     [Option("lr", Default = 0.1f, HelpText = "Peak learning rate.")]
     public float Lr { get; set; }
 
-    [Option("optimizer", Default = "sgd", HelpText = "sgd | adam | adamw.")]
-    public string Optimizer { get; set; } = "sgd";
+    [Option("optimizer", HelpText = "The update rule.")]
+    public OptimizerKind Optimizer { get; set; } = OptimizerKind.Sgd;
 
     [Option("momentum", Default = 0.9f, HelpText = "SGD momentum (0 = none).")]
     public float Momentum { get; set; }
@@ -48,8 +59,8 @@ public sealed class TrainVerb : IVerb
     [Option("wd", Default = 5e-4f, HelpText = "Weight decay (L2 for sgd/adam, decoupled for adamw).")]
     public float WeightDecay { get; set; }
 
-    [Option("schedule", Default = "cosine", HelpText = "cosine | step | constant.")]
-    public string Schedule { get; set; } = "cosine";
+    [Option("schedule", HelpText = "Learning-rate schedule after the warm-up.")]
+    public ScheduleKind Schedule { get; set; } = ScheduleKind.Cosine;
 
     [Option("warmup", Default = 0, HelpText = "Epochs of linear learning-rate warm-up.")]
     public int Warmup { get; set; }
@@ -93,6 +104,9 @@ public sealed class TrainVerb : IVerb
     [Option("threads", Default = 0, HelpText = "CPU backend threads (0 = all cores).")]
     public int Threads { get; set; }
 
+    [Option("plots", HelpText = "Write the loss and top-1 curves per epoch (training-loss.png/.svg, training-top1.png/.svg) into this folder.")]
+    public string? Plots { get; set; }
+
     [Option("json", HelpText = "Print a JSON summary on stdout instead of the table.")]
     public bool Json { get; set; }
 
@@ -101,9 +115,11 @@ public sealed class TrainVerb : IVerb
 
     public int Execute(CliContext context)
     {
+        if (!Resume) ModelZoo.Resolve(Model); // an unknown model fails before any data is read
         var options = BuildOptions();
         options.Validate();
         AtomicFile.CheckWritable(Out);
+        PlotFiles.CheckFolder(Plots, "--plots");
         TrainingCheckpoint? resumeFrom = null;
         if (Resume)
         {
@@ -113,7 +129,7 @@ public sealed class TrainVerb : IVerb
         }
         else if (File.Exists(Out))
         {
-            throw new InvalidInputException($"--out '{Out}' already exists; pass --resume to continue that run, or choose another path");
+            throw new InvalidInputException($"--out '{Out}' already exists; expected a new path, or --resume to continue that run");
         }
 
         using IKernels kernels = BackendRegistry.Create(Device, Threads);
@@ -136,7 +152,7 @@ public sealed class TrainVerb : IVerb
             trainer.Restore(resumeFrom);
             state = resumeFrom.State;
         }
-        TrainingRun.Execute(context, trainer, model, kernels, train, testSet, state, Data, Out, Json);
+        TrainingRun.Execute(context, trainer, model, kernels, train, testSet, state, Data, Out, Json, Plots);
         return Cli.Ok;
     }
 
@@ -145,23 +161,11 @@ public sealed class TrainVerb : IVerb
         Epochs = Epochs,
         BatchSize = Batch,
         Lr = Lr,
-        Optimizer = Optimizer.ToLowerInvariant() switch
-        {
-            "sgd" => OptimizerKind.Sgd,
-            "adam" => OptimizerKind.Adam,
-            "adamw" => OptimizerKind.AdamW,
-            _ => throw new InvalidInputException($"--optimizer '{Optimizer}' is unknown: expected sgd, adam or adamw"),
-        },
+        Optimizer = Optimizer,
         Momentum = Momentum,
         WeightDecay = WeightDecay,
         Nesterov = Nesterov,
-        Schedule = Schedule.ToLowerInvariant() switch
-        {
-            "cosine" => ScheduleKind.Cosine,
-            "step" => ScheduleKind.Step,
-            "constant" => ScheduleKind.Constant,
-            _ => throw new InvalidInputException($"--schedule '{Schedule}' is unknown: expected cosine, step or constant"),
-        },
+        Schedule = Schedule,
         WarmupEpochs = Warmup,
         MilestoneEpochs = ParseMilestones(Milestones),
         Gamma = Gamma,
@@ -183,8 +187,8 @@ public sealed class TrainVerb : IVerb
     /// <summary>A resumed run must be the same run: same model, seed and options, or it could not end bit-identical.</summary>
     private void CheckSameRun(TrainingCheckpoint checkpoint, TrainingOptions options)
     {
-        string want = Model.Trim().ToLowerInvariant().Replace("-", "_");
-        if (checkpoint.Model.Name.Replace("-", "_") != want && !(want == "mobilenetv2" && checkpoint.Model.Name == "mobilenet_v2"))
+        string want = ModelZoo.Resolve(Model);
+        if ((ModelZoo.TryResolve(checkpoint.Model.Name, out string savedModel) ? savedModel : checkpoint.Model.Name) != want)
             throw new InvalidInputException($"--resume: checkpoint '{Out}' holds model '{checkpoint.Model.Name}', this command says '{Model}'");
         TrainingOptionsMatch.Check(checkpoint, options, Out);
     }

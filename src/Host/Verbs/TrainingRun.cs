@@ -1,3 +1,4 @@
+using Ompq.Host.Plots;
 using Ompq.Host.Reports;
 using Ompq.Kernels;
 using Ompq.Runtime.Nn.Graph;
@@ -7,14 +8,15 @@ namespace Ompq.Host.Verbs;
 
 /// <summary>
 /// What `ompq train` and `ompq qat` do once their trainer is set up: run it with the progress line, write the
-/// checkpoint at every checkpoint the trainer asks for, print each finished epoch, then the summary or --json.
+/// checkpoint at every checkpoint the trainer asks for, print each finished epoch (and redraw the --plots curves, so
+/// a run stopped early still has them), then the summary or --json.
 /// </summary>
 internal static class TrainingRun
 {
     public static void Execute(CliContext context, Trainer trainer, GraphModel model, IKernels kernels, ILabelledImages train,
-        ILabelledImages? test, TrainingState state, string dataset, string checkpointPath, bool json)
+        ILabelledImages? test, TrainingState state, string dataset, string checkpointPath, bool json, string? plotsFolder)
     {
-        var bar = new TrainingProgressLine(context.Error, context.InteractiveError && !json);
+        var bar = new ProgressLine(context.Error, context.InteractiveError && !json);
         Func<EvaluationResult>? evaluate = test is null ? null : () => Evaluator.Run(model, kernels, test);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int reported = state.History.Count;
@@ -28,9 +30,11 @@ internal static class TrainingRun
                 {
                     bar.Clear();
                     if (!json) TrainingReport.WriteEpoch(context.Out, s.History[^1], trainer.Options.Epochs);
+                    if (plotsFolder is not null)
+                        TrainingCurves.Render(s.History, $"{model.Name} on {train.Name}").WriteTo(plotsFolder, "--plots");
                     reported = s.History.Count;
                 }
-            }, new InlineProgress<TrainingProgress>(bar.Report), evaluate);
+            }, bar.Reporting<TrainingProgress>(TrainingReport.ProgressText, p => p.Batch == p.Batches), evaluate);
         }
         finally
         {

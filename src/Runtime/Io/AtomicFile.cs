@@ -12,7 +12,7 @@ public static class AtomicFile
         string full = Path.GetFullPath(path);
         string? dir = Path.GetDirectoryName(full);
         if (dir is null || !Directory.Exists(dir))
-            throw new InvalidInputException($"cannot write '{path}': folder '{dir}' does not exist");
+            throw new InvalidInputException($"cannot write '{path}': folder '{dir}' does not exist; expected a file in an existing folder");
         if (Directory.Exists(full))
             throw new InvalidInputException($"cannot write '{path}': it is a folder, expected a file path");
     }

@@ -12,9 +12,10 @@ public static class ModelFiles
     /// <param name="inputSize">Square input side; default per model (ONNX: the graph's declared size).</param>
     /// <param name="seed">Initialisation seed for zoo models without weights.</param>
     /// <param name="limits">What the files may ask for; <see cref="ResourceLimits.Default"/> when null.</param>
-    public static GraphModel Open(string model, string? weights = null, int? inputSize = null, int seed = 0, ResourceLimits? limits = null)
+    /// <param name="onnx">Whether <paramref name="model"/> is an ONNX file; null: when its name ends in .onnx.</param>
+    public static GraphModel Open(string model, string? weights = null, int? inputSize = null, int seed = 0, ResourceLimits? limits = null, bool? onnx = null)
     {
-        if (model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        if (onnx ?? model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
             if (weights is not null) throw new InvalidInputException($"{model}: an ONNX model carries its own weights; do not pass a weights file");
             return OnnxImporter.Load(model, inputSize, limits);

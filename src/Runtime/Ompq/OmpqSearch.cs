@@ -7,8 +7,9 @@ namespace Ompq.Runtime.Search;
 /// <summary>The whole method: features → ORM → importance → exact allocation (spec §2–6).</summary>
 public static class OmpqSearch
 {
+    /// <param name="imagesPerForward">Images per forward pass, from <see cref="SearchMemory.Plan"/>; null: the whole batch in one.</param>
     public static SearchResult Run(IQuantizableModel model, Tensor batch, SearchOptions options,
-        Action<int, int, string>? onUnitReduced = null)
+        Action<int, int, string>? onUnitReduced = null, int? imagesPerForward = null)
     {
         options.Bits.Validate();
         IReadOnlyList<QuantUnit> units = SizeAccountingRules.Units(model, options.Mode, options.Accounting);
@@ -19,7 +20,7 @@ public static class OmpqSearch
 
         var clock = Stopwatch.StartNew();
         using var ormBuilder = new OrthogonalityMatrix(batch.Kernels, units.Select(u => u.Name).ToArray(), batch.Dim(0), options.Form);
-        FeatureCapture.Run(model, batch, options.Mode, ormBuilder, onUnitReduced, options.BatchNorm);
+        FeatureCapture.Run(model, batch, options.Mode, ormBuilder, onUnitReduced, options.BatchNorm, imagesPerForward);
         double features = clock.Elapsed.TotalSeconds;
 
         clock.Restart();

@@ -36,6 +36,8 @@ public sealed class OrthogonalityMatrix : IDisposable
     private readonly long[] _featureSize;
     private DeviceBuffer? _gramScratch;           // gram-form units: X̄ and its column means, reused unit to unit
     private int _gramCount;
+    private DeviceBuffer?[]? _columnSums;         // chunked capture: Σ over images of each gram-form unit's rows
+    private DeviceBuffer? _blockGram;             // chunked capture: the Gram of one pair of chunks
 
     public OrthogonalityMatrix(IKernels kernels, IReadOnlyList<string> unitNames, int batch, OrmForm form = OrmForm.Auto)
     {
@@ -72,16 +74,10 @@ public sealed class OrthogonalityMatrix : IDisposable
         _k.FrobeniusProducts(1, x.Length, x, _featureNorms.Slice(unit, 1));
 
         if (d > int.MaxValue) throw new InvalidInputException($"unit '{_names[unit]}' is too wide ({d}) to centre its features");
-        bool featureForm = _form == OrmForm.Feature || (_form == OrmForm.Auto && d < _n);
-        if (!featureForm)
+        if (!IsFeatureForm(d))
         {
-            if (_gramScratch is null || _gramScratch.Length < (_n + 1) * d)
-            {
-                _gramScratch?.Dispose();
-                _gramScratch = null;
-                _gramScratch = _k.Allocate((_n + 1) * d);
-            }
-            BufferSlice xc = _gramScratch.Slice(0, _n * d);
+            EnsureScratch(_n, d);
+            BufferSlice xc = _gramScratch!.Slice(0, _n * d);
             CentreColumns(x, (int)d, xc, _gramScratch.Slice(_n * d, d));
             int slot = _gramCount++;
             BufferSlice k = _grams.Slice((long)slot * _n * _n, (long)_n * _n);
@@ -95,6 +91,121 @@ public sealed class OrthogonalityMatrix : IDisposable
         _centred[unit] = buffer; // owned from here on, so Dispose frees it even if a kernel below throws
         CentreColumns(x, (int)d, buffer.Slice(0, _n * d), buffer.Slice(_n * d, d));
         _gramSlot[unit] = -1;
+    }
+
+    /// <summary>
+    /// Chunked capture, first pass: adds the rows of images [first, first + rows) of unit i. Gram-form units gather
+    /// their column sums (the mean every chunk is centred with later) and ‖X‖²_F; feature-form units keep the rows.
+    /// </summary>
+    public void AddChunk(int unit, Tensor output, int first)
+    {
+        int rows = output.Dim(0);
+        long d = output.Size / rows;
+        if (first < 0 || first + rows > _n) throw new ArgumentOutOfRangeException(nameof(first), $"images {first}..{first + rows - 1} outside 0..{_n - 1}");
+        _featureSize[unit] = d;
+        _columnSums ??= new DeviceBuffer?[_l];
+        using (var norm = _k.Allocate(1))
+        {
+            _k.FrobeniusProducts(1, output.Size, output.Data, norm);
+            if (first == 0) _k.Copy(norm, _featureNorms.Slice(unit, 1));
+            else _k.Axpy(1f, norm, _featureNorms.Slice(unit, 1), 1);
+        }
+        if (!IsFeatureForm(d))
+        {
+            var sums = _columnSums[unit] ??= _k.Allocate(d);
+            using var ones = _k.Allocate(rows);
+            _k.Fill(ones, 1f);
+            _k.Gemm(new GemmShape(1, (int)d, rows, Beta: first == 0 ? 0f : 1f), ones, output.Data, sums);
+            return;
+        }
+        var buffer = _centred[unit] ??= _k.Allocate(2 * _n * d);
+        _k.Copy(output.Data, buffer.Slice(first * d, rows * d));
+    }
+
+    /// <summary>
+    /// Chunked capture, second pass: unit i's output for chunk A's images followed by chunk B's (both within the
+    /// batch). The rows are centred with the batch mean from the first pass and their Gram fills the blocks AA, AB,
+    /// BA and BB of the unit's n×n Gram, so every pair of chunks gives every block of X̄·X̄ᵀ exactly once or more.
+    /// </summary>
+    public void AddChunkPair(int unit, Tensor output, (int First, int Rows) a, (int First, int Rows) b)
+    {
+        long d = _featureSize[unit];
+        if (IsFeatureForm(d)) return; // its rows were kept in the first pass
+        int p = a.Rows + b.Rows;
+        if (output.Dim(0) != p) throw new ArgumentException($"expected {p} rows (two chunks), got {output.Dim(0)}", nameof(output));
+        if (_gramSlot[unit] == -2) _gramSlot[unit] = _gramCount++;
+        EnsureScratch(p, d);
+        BufferSlice xc = _gramScratch!.Slice(0, p * d);
+        using (var ones = _k.Allocate(p))
+        {
+            _k.Fill(ones, 1f);
+            _k.Copy(output.Data, xc);
+            _k.Gemm(new GemmShape(p, (int)d, 1, Alpha: -1f / _n, Beta: 1f), ones, _columnSums![unit]!, xc);
+        }
+        if (_blockGram is null || _blockGram.Length < (long)p * p)
+        {
+            _blockGram?.Dispose();
+            _blockGram = null;
+            _blockGram = _k.Allocate((long)p * p);
+        }
+        _k.Gram(p, d, xc, _blockGram);
+        BufferSlice k = _grams.Slice((long)_gramSlot[unit] * _n * _n, (long)_n * _n);
+        var rows = new[] { a, b };
+        for (int r = 0; r < p; r++)
+        {
+            var (rowChunk, rowInChunk) = r < a.Rows ? (a, r) : (b, r - a.Rows);
+            int targetRow = rowChunk.First + rowInChunk;
+            int column = 0;
+            foreach (var chunk in rows)
+            {
+                _k.Copy(_blockGram.Slice((long)r * p + column, chunk.Rows), k.Slice((long)targetRow * _n + chunk.First, chunk.Rows));
+                column += chunk.Rows;
+            }
+        }
+    }
+
+    /// <summary>Chunked capture, the end: centres what the chunks gave (gram-form Grams, feature-form rows) as <see cref="Add"/> would have.</summary>
+    public void FinishChunks()
+    {
+        for (int unit = 0; unit < _l; unit++)
+        {
+            if (_gramSlot[unit] >= 0)
+            {
+                BufferSlice k = _grams.Slice((long)_gramSlot[unit] * _n * _n, (long)_n * _n);
+                _k.CenterGram(_n, k, k);
+            }
+            else if (_centred[unit] is { } buffer && _gramSlot[unit] == -2)
+            {
+                long d = _featureSize[unit];
+                // The first pass wrote the rows into the centred half; centre them through the scratch half.
+                _k.Copy(buffer.Slice(0, _n * d), buffer.Slice(_n * d, _n * d));
+                CentreColumns(buffer.Slice(_n * d, _n * d), (int)d, buffer.Slice(0, _n * d), EnsureMeanScratch(d));
+                _gramSlot[unit] = -1;
+            }
+        }
+    }
+
+    private bool IsFeatureForm(long d) => _form == OrmForm.Feature || (_form == OrmForm.Auto && d < _n);
+
+    private void EnsureScratch(long rows, long d)
+    {
+        if (_gramScratch is null || _gramScratch.Length < (rows + 1) * d)
+        {
+            _gramScratch?.Dispose();
+            _gramScratch = null;
+            _gramScratch = _k.Allocate((rows + 1) * d);
+        }
+    }
+
+    private BufferSlice EnsureMeanScratch(long d)
+    {
+        if (_gramScratch is null || _gramScratch.Length < d)
+        {
+            _gramScratch?.Dispose();
+            _gramScratch = null;
+            _gramScratch = _k.Allocate(d);
+        }
+        return _gramScratch.Slice(0, d);
     }
 
     /// <summary>X̄ = X − 1·mean with mean = (1/n)·1ᵀX (a rank-1 update with beta = 1); X itself is left as it was.</summary>
@@ -217,6 +328,8 @@ public sealed class OrthogonalityMatrix : IDisposable
         _featureNorms.Dispose();
         _ones.Dispose();
         _gramScratch?.Dispose();
+        _blockGram?.Dispose();
         foreach (var b in _centred) b?.Dispose();
+        foreach (var b in _columnSums ?? []) b?.Dispose();
     }
 }

@@ -21,15 +21,12 @@ public sealed record SearchOptions(
     /// resnet20 as ResNet-18, ResNet-50 PTQ as ResNet-50 QAT, MobileNetV2 QAT as its PTQ value.
     /// </summary>
     /// <param name="model">A model name in any spelling the zoo or the CLI accepts (mobilenet_v2, mobilenetv2, MobileNet-V2, …).</param>
-    public static double DefaultBeta(string model, SearchMode mode) => (SpellingKey(model), mode) switch
+    public static double DefaultBeta(string model, SearchMode mode) => (ModelZoo.TryResolve(model, out string name) ? name : model, mode) switch
     {
         ("resnet18" or "resnet20", SearchMode.Qat) => 10.0,
         ("resnet18" or "resnet20", SearchMode.Ptq) => 100.0,
         ("resnet50", _) => 3.3,
-        ("mobilenetv2", _) => 0.0,
+        ("mobilenet_v2", _) => 0.0,
         _ => 10.0,
     };
-
-    // The zoo names the model "mobilenet_v2", the CLI "mobilenetv2": compare without case or separators.
-    private static string SpellingKey(string model) => model.Trim().ToLowerInvariant().Replace("_", "").Replace("-", "");
 }

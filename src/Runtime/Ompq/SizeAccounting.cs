@@ -23,6 +23,4 @@ public static class SizeAccountingRules
         IReadOnlyList<QuantUnit> units = model.Units(mode);
         return accounting == SizeAccounting.Reference ? units.Select(u => u with { FixedBits = null }).ToArray() : units;
     }
-
-    public static string Name(SizeAccounting accounting) => accounting == SizeAccounting.Reference ? "reference" : "pinned";
 }

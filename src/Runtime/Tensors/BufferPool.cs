@@ -22,12 +22,7 @@ public sealed class BufferPool : IDisposable
     /// <summary>A buffer of at least <paramref name="length"/> floats (possibly longer).</summary>
     public DeviceBuffer Rent(long length)
     {
-        int best = -1;
-        for (int i = 0; i < _free.Count; i++)
-        {
-            long l = _free[i].Length;
-            if (l >= length && l <= 2 * length && (best < 0 || l < _free[best].Length)) best = i;
-        }
+        int best = BestFit(_free.Select(b => b.Length).ToArray(), length);
         if (best >= 0)
         {
             var found = _free[best];
@@ -38,6 +33,21 @@ public sealed class BufferPool : IDisposable
         _all.Add(buffer);
         AllocatedFloats += length;
         return buffer;
+    }
+
+    /// <summary>
+    /// The rule <see cref="Rent"/> follows: the index of the smallest free length that holds <paramref name="length"/>
+    /// and is at most twice it, or -1 for a new buffer. Shared with the memory estimate, which replays the forward.
+    /// </summary>
+    public static int BestFit(IReadOnlyList<long> freeLengths, long length)
+    {
+        int best = -1;
+        for (int i = 0; i < freeLengths.Count; i++)
+        {
+            long l = freeLengths[i];
+            if (l >= length && l <= 2 * length && (best < 0 || l < freeLengths[best])) best = i;
+        }
+        return best;
     }
 
     public void Return(DeviceBuffer buffer)

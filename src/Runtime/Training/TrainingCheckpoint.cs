@@ -140,7 +140,7 @@ public sealed class TrainingCheckpoint
 
     public static TrainingCheckpoint Load(string path)
     {
-        if (!File.Exists(path)) throw new InvalidInputException($"{path}: no such checkpoint file");
+        if (!File.Exists(path)) throw new InvalidInputException($"{path}: no such checkpoint file; expected a checkpoint written by `ompq train`");
         var (entries, metadata) = SafetensorsReader.ReadWithMetadata(path);
         string Field(string key) => metadata.TryGetValue(key, out var v)
             ? v

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Text.Json.Nodes;
 using Ompq.Host;
 using Ompq.Host.Data;
-using Ompq.Host.Plots;
 
 namespace Ompq.Tests.Cli;
 
@@ -15,20 +14,20 @@ public sealed class DataSourceTests
         string dir = CliRunner.TempDir();
         for (int i = 0; i < 3; i++)
         {
-            var image = new RgbImage(40 + i, 30, ((byte)(60 * i), 128, 255));
+            using var image = new TestImage(40 + i, 30, ((byte)(60 * i), 128, 255));
             image.FillRect(5, 5, 10, 10, (255, 0, 0));
-            File.WriteAllBytes(Path.Combine(dir, $"img{i}.png"), PngEncoder.Encode(image));
+            File.WriteAllBytes(Path.Combine(dir, $"img{i}.png"), image.EncodePng());
         }
         File.WriteAllText(Path.Combine(dir, "notes.txt"), "not an image");
 
-        var batch = BatchLoader.Load(new BatchLoader.Request(dir, null, 3, 3, 16, 0, Preprocessing.ImageNet));
+        var batch = BatchLoader.Load(new BatchLoader.Request(dir, null, 3, 3, 16, 0, Preprocessing.Imagenet));
         Assert.Equal((3, 3, 16, 16), (batch.Count, batch.Channels, batch.Height, batch.Width));
         // Image 0 has blue = 255 in its background: ImageNet-normalised (1 − 0.406)/0.225.
         Assert.Equal((1f - 0.406f) / 0.225f, batch.Pixels[2 * 256 + 15 * 16 + 15], 4);
         // Green = 128/255 everywhere outside the red square.
         Assert.Equal((128f / 255f - 0.456f) / 0.224f, batch.Pixels[256 + 15 * 16 + 15], 4);
 
-        var gray = BatchLoader.Load(new BatchLoader.Request(dir, null, 2, 1, 16, 0, Preprocessing.ImageNet));
+        var gray = BatchLoader.Load(new BatchLoader.Request(dir, null, 2, 1, 16, 0, Preprocessing.Imagenet));
         Assert.Equal(1, gray.Channels);
 
         var onnx = BatchLoader.Load(new BatchLoader.Request(dir, null, 2, 3, 16, 0, Preprocessing.CntkBgr));
@@ -52,10 +51,10 @@ public sealed class DataSourceTests
         var rng = new Random(1);
         for (int i = 0; i < 4; i++)
         {
-            var image = new RgbImage(32, 32, (0, 0, 0));
+            using var image = new TestImage(32, 32, (0, 0, 0));
             for (int k = 0; k < 40; k++)
                 image.FillRect(rng.Next(32), rng.Next(32), rng.Next(1, 8), rng.Next(1, 8), ((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256)));
-            File.WriteAllBytes(Path.Combine(dir, $"{i}.png"), PngEncoder.Encode(image));
+            File.WriteAllBytes(Path.Combine(dir, $"{i}.png"), image.EncodePng());
         }
         var r = CliRunner.Run("search", "--model", "resnet20", "--data", dir, "--images", "4", "--size-mb", "0.15", "--json");
         Assert.True(r.ExitCode == 0, r.Error);
@@ -114,15 +113,15 @@ public sealed class DataSourceTests
         for (int i = 16; i < bytes.Length; i++) bytes[i] = (byte)(i * 7 % 256);
         File.WriteAllBytes(Path.Combine(dir, "t10k-images-idx3-ubyte"), bytes);
 
-        var batch = BatchLoader.Load(new BatchLoader.Request("mnist", dir, 4, 1, 28, 5, Preprocessing.ImageNet));
+        var batch = BatchLoader.Load(new BatchLoader.Request("mnist", dir, 4, 1, 28, 5, Preprocessing.Imagenet));
         Assert.Equal(4 * 28 * 28, batch.Pixels.Length);
         Assert.Contains("MNIST", batch.Description);
         // Same seed, same draw; another seed, another draw.
-        Assert.Equal(batch.Pixels, BatchLoader.Load(new BatchLoader.Request("mnist", dir, 4, 1, 28, 5, Preprocessing.ImageNet)).Pixels);
-        Assert.NotEqual(batch.Pixels, BatchLoader.Load(new BatchLoader.Request("mnist", dir, 4, 1, 28, 6, Preprocessing.ImageNet)).Pixels);
+        Assert.Equal(batch.Pixels, BatchLoader.Load(new BatchLoader.Request("mnist", dir, 4, 1, 28, 5, Preprocessing.Imagenet)).Pixels);
+        Assert.NotEqual(batch.Pixels, BatchLoader.Load(new BatchLoader.Request("mnist", dir, 4, 1, 28, 6, Preprocessing.Imagenet)).Pixels);
 
         // 28×28 grey into a 3-channel 56×56 model: resized and replicated.
-        var rgb = BatchLoader.Load(new BatchLoader.Request("mnist", dir, 2, 3, 56, 5, Preprocessing.ImageNet));
+        var rgb = BatchLoader.Load(new BatchLoader.Request("mnist", dir, 2, 3, 56, 5, Preprocessing.Imagenet));
         Assert.Equal(2 * 3 * 56 * 56, rgb.Pixels.Length);
         Assert.Contains("grey replicated to 3 channels", rgb.Description);
     }
@@ -131,17 +130,19 @@ public sealed class DataSourceTests
     public void ProgressLineIsDrawnOnlyWhenEnabled()
     {
         var shown = new StringWriter();
-        var progress = new UnitProgress(shown, enabled: true);
-        progress.Report(0, 2, "layer1.0.conv1");
-        progress.Report(1, 2, "layer1.0");
-        progress.Finish();
+        var progress = new ProgressLine(shown, enabled: true);
+        progress.Show("features 1/2 layer1.0.conv1", always: true);
+        progress.Show("features 2/2 layer1.0", always: true);
+        progress.Show("throttled: within a tenth of a second of the last line");
+        progress.Clear();
         Assert.Contains("features 2/2 layer1.0", shown.ToString());
+        Assert.DoesNotContain("throttled", shown.ToString());
         Assert.EndsWith("\r", shown.ToString());
 
         var hidden = new StringWriter();
-        var off = new UnitProgress(hidden, enabled: false);
-        off.Report(0, 2, "x");
-        off.Finish();
+        var off = new ProgressLine(hidden, enabled: false);
+        off.Show("x", always: true);
+        off.Clear();
         Assert.Equal("", hidden.ToString());
     }
 }

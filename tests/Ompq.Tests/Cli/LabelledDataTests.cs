@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using Ompq.Host.Data;
-using Ompq.Host.Plots;
 using Ompq.Runtime;
 using Ompq.Runtime.Io;
 
@@ -264,6 +263,9 @@ public sealed class LabelledDataTests
     {
         Directory.CreateDirectory(dir);
         for (int i = 0; i < count; i++)
-            File.WriteAllBytes(Path.Combine(dir, $"{i}.png"), PngEncoder.Encode(new RgbImage(12 + i, 10, colour)));
+        {
+            using var image = new TestImage(12 + i, 10, colour);
+            File.WriteAllBytes(Path.Combine(dir, $"{i}.png"), image.EncodePng());
+        }
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Ompq.Host.Plots;
 using Ompq.Tests.Io;
 
 namespace Ompq.Tests.Cli;
@@ -17,10 +16,10 @@ public sealed class OnnxSearchTests
         var rng = new Random(3);
         for (int i = 0; i < 6; i++)
         {
-            var image = new RgbImage(64, 48, ((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256)));
+            using var image = new TestImage(64, 48, ((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256)));
             for (int k = 0; k < 30; k++)
                 image.FillRect(rng.Next(64), rng.Next(48), rng.Next(2, 16), rng.Next(2, 16), ((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256)));
-            File.WriteAllBytes(Path.Combine(dir, $"photo{i}.png"), PngEncoder.Encode(image));
+            File.WriteAllBytes(Path.Combine(dir, $"photo{i}.png"), image.EncodePng());
         }
         string json = Path.Combine(dir, "report.json");
 

@@ -10,7 +10,7 @@ public sealed class QatCommandTests
     public void FineTunesTheBaselineAndEvalUsesTheRecordedBits()
     {
         TrainCommandTests.SkipUnlessFashionMnist();
-        string baseline = Path.Combine(RepositoryRoot(), "models", "resnet20-fashion-mnist.safetensors");
+        string baseline = Path.Combine(Ompq.Tests.Cli.CliRunner.RepositoryRoot(), "models", "resnet20-fashion-mnist.safetensors");
         string path = Path.Combine(CliRunner.TempDir(), "qat.safetensors");
         var qat = CliRunner.Run(["qat", "--weights", baseline, "--uniform-bits", "4", "--limit", "256", "--epochs", "1", "--batch", "64",
             "--test-limit", "300", "--out", path, "--json"]);
@@ -38,7 +38,7 @@ public sealed class QatCommandTests
     public void KilledQatRunResumesToBitIdenticalWeightsAndRanges()
     {
         TrainCommandTests.SkipUnlessFashionMnist();
-        string baseline = Path.Combine(RepositoryRoot(), "models", "resnet20-fashion-mnist.safetensors");
+        string baseline = Path.Combine(CliRunner.RepositoryRoot(), "models", "resnet20-fashion-mnist.safetensors");
         string[] run = ["qat", "--weights", baseline, "--uniform-bits", "4", "--act-bits", "6", "--limit", "192", "--batch", "32", "--epochs", "2",
             "--checkpoint-steps", "2", "--calibration-batches", "2", "--no-test"];
         string dir = CliRunner.TempDir();
@@ -71,7 +71,7 @@ public sealed class QatCommandTests
     public void BitsFromASearchReportReachTheCheckpoint()
     {
         TrainCommandTests.SkipUnlessFashionMnist();
-        string baseline = Path.Combine(RepositoryRoot(), "models", "resnet20-fashion-mnist.safetensors");
+        string baseline = Path.Combine(CliRunner.RepositoryRoot(), "models", "resnet20-fashion-mnist.safetensors");
         string dir = CliRunner.TempDir();
         string report = Path.Combine(dir, "search.json"), path = Path.Combine(dir, "qat.safetensors");
         var search = CliRunner.Run(["search", "--model", "resnet20", "--weights", baseline, "--data", "fashion-mnist", "--images", "16",
@@ -97,12 +97,5 @@ public sealed class QatCommandTests
         var both = CliRunner.Run(["qat", "--weights", baseline, "--bits-from", report, "--uniform-bits", "4", "--out", Path.Combine(dir, "x.safetensors")]);
         Assert.Equal(2, both.ExitCode);
         Assert.False(File.Exists(Path.Combine(dir, "x.safetensors")));
-    }
-
-    internal static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "OmpqKernels.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no OmpqKernels.sln above {AppContext.BaseDirectory}");
     }
 }

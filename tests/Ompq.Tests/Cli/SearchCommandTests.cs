@@ -94,16 +94,29 @@ public sealed class SearchCommandTests
     }
 
     [Fact]
-    public void PlotsAreValidPngFiles()
+    public void PlotsAreReadablePngAndSvgFiles()
     {
         string dir = Path.Combine(CliRunner.TempDir(), "plots");
         var r = CliRunner.Run([.. Resnet20, "--size-mb", "0.15", "--plots", dir]);
         Assert.True(r.ExitCode == 0, r.Error);
-        foreach (string name in new[] { "orm.png", "bits.png" })
+        foreach (string name in new[] { "orm", "bits" })
         {
-            var png = PngChecks.Decode(File.ReadAllBytes(Path.Combine(dir, name)));
-            Assert.True(png.Width > 50 && png.Height > 50);
-            Assert.True(png.DistinctColours > 4, $"{name} looks blank");
+            var png = PngChecks.Decode(File.ReadAllBytes(Path.Combine(dir, name + ".png")));
+            Assert.True(png.Width > 300 && png.Height > 300);
+            Assert.True(png.DistinctColours > 4, $"{name}.png looks blank");
+            var texts = PngChecks.SvgTexts(File.ReadAllBytes(Path.Combine(dir, name + ".svg")));
+            if (!PngChecks.FontsInstalled) continue; // without a font the pictures carry no text (and the CLI warns)
+            // Both axes are named by unit, and the first unit's name is on them.
+            Assert.Contains("unit", string.Join("|", texts));
+            Assert.Contains(texts, t => t.Contains("layer1.0.conv1"));
+        }
+        var bitsTexts = string.Join("|", PngChecks.SvgTexts(File.ReadAllBytes(Path.Combine(dir, "bits.svg"))));
+        if (PngChecks.FontsInstalled)
+        {
+            Assert.Contains("budget 0.15 MiB", bitsTexts);       // the budget in the title
+            Assert.Contains("weight bits", bitsTexts);           // the y axis
+            Assert.Matches(@"layer1\.0\.conv1 \(\d", bitsTexts);   // units carry their parameter counts
+            Assert.Contains("ORM entry", string.Join("|", PngChecks.SvgTexts(File.ReadAllBytes(Path.Combine(dir, "orm.svg"))))); // colour bar label
         }
         Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
     }

@@ -15,7 +15,7 @@ public sealed class BaselineCheckpointTests
     public void EvalReproducesTheRecordedAccuracy()
     {
         Cli.TrainCommandTests.SkipUnlessFashionMnist();
-        string models = Path.Combine(RepositoryRoot(), "models");
+        string models = Path.Combine(Ompq.Tests.Cli.CliRunner.RepositoryRoot(), "models");
         string checkpointPath = Path.Combine(models, "resnet20-fashion-mnist.safetensors");
         using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(models, "resnet20-fashion-mnist.json")));
         var checkpoint = TrainingCheckpoint.Load(checkpointPath);
@@ -27,12 +27,5 @@ public sealed class BaselineCheckpointTests
         Assert.Equal(record.RootElement.GetProperty("top1").GetDouble(), result.Top1);
         Assert.Equal(record.RootElement.GetProperty("loss").GetDouble(), result.Loss, 1e-9);
         Assert.True(result.Top1 >= 0.92, $"the baseline must reach 92.0 % top-1, measures {result.Top1:P2}");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "OmpqKernels.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no OmpqKernels.sln above {AppContext.BaseDirectory}");
     }
 }

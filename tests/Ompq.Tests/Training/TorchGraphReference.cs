@@ -1,4 +1,4 @@
-using Ompq.Host.Benchmarking;
+using Ompq.Benchmarking;
 using Ompq.Runtime.Nn.Graph;
 using TorchSharp;
 using Ompq.Tests.Reference;

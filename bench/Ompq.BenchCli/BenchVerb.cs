@@ -1,17 +1,27 @@
 using System.Globalization;
 using System.Text.Json;
 using CommandLine;
-using Ompq.Host.Benchmarking;
+using CommandLine.Text;
+using Ompq.Benchmarking;
+using Ompq.Host;
+using Ompq.Host.Verbs;
 using Ompq.Kernels;
 using Ompq.Runtime;
 using Ompq.Runtime.Device;
 using Ompq.Runtime.Io;
 
-namespace Ompq.Host.Verbs;
+namespace Ompq.BenchCli;
 
 [Verb("bench", HelpText = "Time every kernel on a backend beside libtorch on the same shapes; prints ours, libtorch and the ratio.")]
 public sealed class BenchVerb : IVerb
 {
+    [Usage(ApplicationAlias = "ompq")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("A quick pass over a subset of the shapes (about a minute on 2 cores)", new BenchVerb { Quick = true }),
+        new("The training ops only, results also as JSON", new BenchVerb { Filter = "training", Json = "out/bench.json" }),
+    ];
+
     [Option("device", Default = "cpu", HelpText = "Backend to measure: cpu | ilgpu-cpu | cuda | opencl.")]
     public string Device { get; set; } = "cpu";
 
@@ -40,7 +50,7 @@ public sealed class BenchVerb : IVerb
         int threads = Threads == 0 ? Environment.ProcessorCount : Threads;
         var cases = BenchCatalog.All(Quick)
             .Where(c => c.Matches(Filter)).ToList();
-        if (cases.Count == 0) throw new InvalidInputException($"--filter '{Filter}' matches no benchmark case");
+        if (cases.Count == 0) throw new InvalidInputException($"--filter '{Filter}' matches no benchmark case; expected text of an op or shape (e.g. gemm, conv, 3x3) or a suite name (e.g. training)");
         // Fail on an unusable output path now rather than after the measurements.
         if (Json is not null) AtomicFile.CheckWritable(Json);
 
@@ -52,10 +62,11 @@ public sealed class BenchVerb : IVerb
 
         var records = new List<BenchRecord>();
         var table = new TextTable("op", "shape", ">ours ms", ">libtorch ms", ">ours GFLOP/s", ">libtorch GFLOP/s", ">ours/libtorch", ">% peak");
+        var progress = new ProgressLine(context.Error, context.InteractiveError);
         for (int i = 0; i < cases.Count; i++)
         {
             var c = cases[i];
-            if (context.InteractiveError) context.Error.Write($"\r[{i + 1}/{cases.Count}] {c.Id}".PadRight(72));
+            progress.Show($"[{i + 1}/{cases.Count}] {c.Id}", always: true);
             double ours, torch;
             using (var runner = c.Ours(kernels)) ours = BenchTimer.MedianSeconds(runner, MinTime);
             using (var runner = c.Libtorch()) torch = BenchTimer.MedianSeconds(runner, MinTime);
@@ -63,7 +74,7 @@ public sealed class BenchVerb : IVerb
             records.Add(r);
             table.Add(r.Op, r.Shape, F(r.OursMs, 3), F(r.LibtorchMs, 3), F(r.OursGflops, 1), F(r.LibtorchGflops, 1), F(r.Ratio, 2), F(r.OursPercentOfPeak, 0));
         }
-        if (context.InteractiveError) context.Error.Write("\r" + new string(' ', 72) + "\r");
+        progress.Clear();
         table.Write(context.Out);
 
         if (Json is not null)

@@ -1,6 +1,6 @@
 using Ompq.Kernels;
 
-namespace Ompq.Host.Benchmarking;
+namespace Ompq.Benchmarking;
 
 /// <summary>
 /// One op at one shape, runnable on a backend of ours and on libtorch with identical inputs.

@@ -5,7 +5,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using TorchTensor = TorchSharp.torch.Tensor;
 
-namespace Ompq.Host.Benchmarking;
+namespace Ompq.Benchmarking;
 
 /// <summary>
 /// One of our <see cref="ModelGraph"/>s interpreted node by node in TorchSharp with autograd and batch-norm in training

@@ -3,7 +3,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using TorchTensor = TorchSharp.torch.Tensor;
 
-namespace Ompq.Host.Benchmarking;
+namespace Ompq.Benchmarking;
 
 /// <summary>
 /// The shapes the project is measured on: square GEMMs, every distinct conv of ResNet-18 and the depthwise and

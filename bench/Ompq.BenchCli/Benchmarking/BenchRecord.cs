@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Ompq.Host.Benchmarking;
+namespace Ompq.Benchmarking;
 
 /// <summary>One measured case: both sides' median times and the derived rates. Ratio = ours/libtorch in throughput (≥ 1 = we are faster).</summary>
 public sealed record BenchRecord(

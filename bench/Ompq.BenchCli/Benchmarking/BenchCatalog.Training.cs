@@ -3,7 +3,7 @@ using Ompq.Runtime.Nn;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Ompq.Host.Benchmarking;
+namespace Ompq.Benchmarking;
 
 /// <summary>
 /// The training ops at the shapes of a resnet20 step (28×28×1 images, batch 128): conv backward data and weight,

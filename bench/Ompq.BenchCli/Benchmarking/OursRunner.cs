@@ -1,6 +1,6 @@
 using Ompq.Kernels;
 
-namespace Ompq.Host.Benchmarking;
+namespace Ompq.Benchmarking;
 
 /// <summary>Owns seeded input buffers on one backend and runs one op on them; buffers are allocated once, outside the timing.</summary>
 public sealed class OursRunner : IBenchRunner

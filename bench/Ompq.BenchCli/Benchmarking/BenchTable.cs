@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Ompq.Host.Benchmarking;
+namespace Ompq.Benchmarking;
 
 /// <summary>Renders bench records as a Markdown table (used by `ompq bench` and by bench/README.md regeneration).</summary>
 public static class BenchTable

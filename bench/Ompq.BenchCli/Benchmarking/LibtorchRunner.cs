@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Ompq.Host.Benchmarking;
+namespace Ompq.Benchmarking;
 
 /// <summary>Runs one libtorch op on seeded inputs created once; results are disposed each run so memory does not grow.</summary>
 public sealed class LibtorchRunner : IBenchRunner

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Ompq.Host.Benchmarking;
+namespace Ompq.Benchmarking;
 
 /// <summary>
 /// A plain timing loop for `ompq bench` (BenchmarkDotNet is the rigorous path in bench/): warm up, then run
