@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using CommandLine;
+using CommandLine.Text;
 using Ompq.Host.Reports;
 using Ompq.Host.Reproduction;
 using Ompq.Runtime;
@@ -15,17 +16,24 @@ namespace Ompq.Host.Verbs;
 [Verb("demo", HelpText = "Search, quantize (PTQ), evaluate and export the committed resnet20 Fashion-MNIST baseline; prints bits per layer, size and top-1 before/after.")]
 public sealed class DemoVerb : IVerb
 {
+    [Usage(ApplicationAlias = "ompq")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("Search, quantize, evaluate and export the committed baseline (about a minute on 2 cores)", new DemoVerb()),
+        new("A tighter budget: the searched layers average 3 bits", new DemoVerb { AverageBits = 3, OutDir = "out/demo-3bit" }),
+    ];
+
     [Option("weights", Default = "models/resnet20-fashion-mnist.safetensors", HelpText = "Float checkpoint to quantize.")]
-    public string Weights { get; set; } = "";
+    public string Weights { get; set; } = "models/resnet20-fashion-mnist.safetensors";
 
     [Option("out-dir", Default = "out/demo", HelpText = "Folder for the search report, plots, the quantized checkpoint and the exported model.")]
-    public string OutDir { get; set; } = "";
+    public string OutDir { get; set; } = "out/demo";
 
     [Option("average-bits", Default = 4.0, HelpText = "Size budget as the average weight width of the searched layers.")]
-    public double AverageBits { get; set; }
+    public double AverageBits { get; set; } = 4.0;
 
     [Option("bits", Default = "2..6", HelpText = "Weight widths the search may assign.")]
-    public string Bits { get; set; } = "";
+    public string Bits { get; set; } = "2..6";
 
     [Option("data-dir", HelpText = "Folder of the Fashion-MNIST IDX files (default: where the Debian package puts them).")]
     public string? DataDir { get; set; }

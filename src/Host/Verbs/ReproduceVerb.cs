@@ -1,5 +1,6 @@
 using System.Globalization;
 using CommandLine;
+using CommandLine.Text;
 using Ompq.Host.Reproduction;
 using Ompq.Runtime;
 using Ompq.Runtime.Device;
@@ -16,8 +17,16 @@ namespace Ompq.Host.Verbs;
 [Verb("reproduce", HelpText = "Run every allocation method × PTQ/QAT × seeds from the float baseline, evaluate each, write the table (resumable).")]
 public sealed class ReproduceVerb : IVerb
 {
+    [Usage(ApplicationAlias = "ompq")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("The whole table from the committed baseline (hours on 2 cores; rerun the same command to resume)", new ReproduceVerb()),
+        new("One regime, two methods, one seed and budget, without touching README.md",
+            new ReproduceVerb { Regimes = "ptq", Methods = "ompq,uniform", Seeds = 1, PtqBudgets = "3", NoReadme = true, OutDir = "out/reproduce-quick" }),
+    ];
+
     [Option("weights", Default = "models/resnet20-fashion-mnist.safetensors", HelpText = "Float checkpoint to quantize.")]
-    public string Weights { get; set; } = "";
+    public string Weights { get; set; } = "models/resnet20-fashion-mnist.safetensors";
 
     [Option("data", HelpText = "fashion-mnist | mnist | <folder>; default: the checkpoint's dataset.")]
     public string? Data { get; set; }
@@ -26,40 +35,40 @@ public sealed class ReproduceVerb : IVerb
     public string? DataDir { get; set; }
 
     [Option("out-dir", Default = "runs/reproduce", HelpText = "Folder of every cell's report, checkpoint and results.jsonl (reused to resume).")]
-    public string OutDir { get; set; } = "";
+    public string OutDir { get; set; } = "runs/reproduce";
 
     [Option("methods", Default = "ompq,hawq,uniform,random", HelpText = "Allocation methods to compare.")]
-    public string Methods { get; set; } = "";
+    public string Methods { get; set; } = "ompq,hawq,uniform,random";
 
     [Option("regimes", Default = "ptq,qat", HelpText = "ptq and/or qat.")]
-    public string Regimes { get; set; } = "";
+    public string Regimes { get; set; } = "ptq,qat";
 
     [Option("seeds", Default = 3, HelpText = "Seeds per method at the table budgets (calibration / fine-tune order; random's allocation).")]
-    public int Seeds { get; set; }
+    public int Seeds { get; set; } = 3;
 
     [Option("ptq-budgets", Default = "2.5,3,3.5", HelpText = "PTQ budgets as average weight widths (2..4-bit search).")]
-    public string PtqBudgets { get; set; } = "";
+    public string PtqBudgets { get; set; } = "2.5,3,3.5";
 
     [Option("ptq-table-budget", Default = 3.0, HelpText = "The PTQ budget of the table (one of --ptq-budgets).")]
-    public double PtqTableBudget { get; set; }
+    public double PtqTableBudget { get; set; } = 3.0;
 
     [Option("qat-budgets", Default = "3.5,4,4.5", HelpText = "QAT budgets as average weight widths (2..6-bit search).")]
-    public string QatBudgets { get; set; } = "";
+    public string QatBudgets { get; set; } = "3.5,4,4.5";
 
     [Option("qat-table-budget", Default = 4.0, HelpText = "The QAT budget of the table (one of --qat-budgets).")]
-    public double QatTableBudget { get; set; }
+    public double QatTableBudget { get; set; } = 4.0;
 
     [Option("qat-images", Default = 10000, HelpText = "Training images of the short QAT fine-tune.")]
-    public int QatImages { get; set; }
+    public int QatImages { get; set; } = 10000;
 
     [Option("qat-epochs", Default = 1, HelpText = "Epochs of the short QAT fine-tune.")]
-    public int QatEpochs { get; set; }
+    public int QatEpochs { get; set; } = 1;
 
     [Option("search-images", Default = 32, HelpText = "Images in each search's batch.")]
-    public int SearchImages { get; set; }
+    public int SearchImages { get; set; } = 32;
 
     [Option("readme", Default = "README.md", HelpText = "README whose reproduce section gets the table (--no-readme to skip).")]
-    public string Readme { get; set; } = "";
+    public string Readme { get; set; } = "README.md";
 
     [Option("no-readme", HelpText = "Write table.md only.")]
     public bool NoReadme { get; set; }
