@@ -127,7 +127,7 @@ public sealed class QatVerb : IVerb
         }
         else if (File.Exists(Out))
         {
-            throw new InvalidInputException($"--out '{Out}' already exists; pass --resume to continue that run, or choose another path");
+            throw new InvalidInputException($"--out '{Out}' already exists; expected a new path, or --resume to continue that run");
         }
         var source = TrainingCheckpoint.Load(Weights);
         if (!source.Quantization.IsEmpty || source.BatchNormFolded)

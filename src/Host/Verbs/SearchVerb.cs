@@ -133,8 +133,8 @@ public sealed class SearchVerb : IVerb
         if (height != width) throw new InvalidInputException($"model input {height}×{width} is not square; expected a square input");
         // A size the ONNX graph declares is the model's, not an option the user passed.
         string sizeOrigin = InputSize is null && Onnx is not null ? $"input size declared by '{Onnx}'" : "--input-size";
-        model.CheckBatch(Images, limits, $"--images {Images}");
         SearchMemoryPlan memory = PlanMemory(model, options);
+        model.CheckBatch(Images, limits, $"--images {Images}");
         using IKernels kernels = BackendRegistry.Create(Device, Threads);
         ImageBatch batch = BatchLoader.Load(new BatchLoader.Request(Data, DataDir, Images, channels, height, Seed, Preprocess, sizeOrigin, limits));
         using Tensor input = Tensor.FromHost(kernels, batch.Pixels, batch.Count, channels, height, width);
