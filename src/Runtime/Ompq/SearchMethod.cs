@@ -1,7 +1,7 @@
 namespace Ompq.Runtime.Search;
 
 /// <summary>
-/// How the widths are chosen. OMPQ is the method; the others are the baselines it is compared with (spec §10), all
+/// How the widths are chosen (the CLI and the report spell the members in lower case: ompq, hawq, uniform, random). OMPQ is the method; the others are the baselines it is compared with (spec §10), all
 /// under the same size/BitOps accounting and budgets.
 /// </summary>
 public enum SearchMethod
@@ -14,19 +14,4 @@ public enum SearchMethod
     Uniform,
     /// <summary>Seeded random allocations filled up to the budgets; the one of largest size.</summary>
     Random,
-}
-
-public static class SearchMethods
-{
-    public static IReadOnlyList<string> Names { get; } = ["ompq", "hawq", "uniform", "random"];
-
-    public static string Name(SearchMethod method) => Names[(int)method];
-
-    public static SearchMethod Parse(string text)
-    {
-        int index = Names.ToList().IndexOf(text.Trim().ToLowerInvariant());
-        return index >= 0
-            ? (SearchMethod)index
-            : throw new InvalidInputException($"--method '{text}' is unknown: expected {string.Join(", ", Names)}");
-    }
 }

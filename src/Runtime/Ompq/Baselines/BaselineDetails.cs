@@ -14,18 +14,20 @@ public sealed record UnitSensitivity(string Name, long Weights, double Trace, do
 }
 
 /// <summary>How the Hessian baseline estimated its traces, and what it found per unit.</summary>
-/// <param name="Probes">Rademacher probes per unit (one gradient pair each).</param>
+/// <param name="Probes">Rademacher probes per unit.</param>
 /// <param name="RelativeStep">ρ: unit i is perturbed by ε_i·v with ε_i = ρ·‖W_i‖/√n_i, so ‖ε_i v‖ = ρ‖W_i‖.</param>
 /// <param name="Images">Labelled images in the batch whose mean cross-entropy is differentiated.</param>
 /// <param name="Seed">Seed of the probes.</param>
-public sealed record HessianDetails(int Probes, double RelativeStep, int Images, int Seed, IReadOnlyList<UnitSensitivity> Units)
+public sealed record HessianDetails(HessianEstimator Estimator, int Probes, double RelativeStep, int Images, int Seed, IReadOnlyList<UnitSensitivity> Units)
 {
     public const string Objective = "minimise Σ_i max(Tr(H_i)/n_i, 0)·‖Q_b(W_i) − W_i‖² (HAWQ-V3), Q = symmetric per-output-channel quantization";
 
-    public const string Estimator =
-        "Hutchinson: Tr(H_i) ≈ mean over Rademacher probes v of v_iᵀ(g(w + εv) − g(w − εv))_i / 2ε_i (central differences of " +
-        "the mean cross-entropy's gradient; all units perturbed at once, ε_i = ρ·‖W_i‖/√n_i); batch-norm with the batch's statistics, " +
-        "running statistics left as they were";
+    /// <summary>One sentence on how the products v_iᵀ H_ii v_i were formed.</summary>
+    public string Description => Estimator == HessianEstimator.OutputDifference
+        ? "Hutchinson, one unit probed at a time: v_iᵀH_iiv_i = (J_iv_i)ᵀ ∇²_z L (J_iv_i), J_iv_i = (z(w + ε_iv_i) − z(w − ε_iv_i))/2ε_i " +
+          "from the inference forward (batch-norm on running statistics), exact for networks piecewise linear in each unit's weights"
+        : "Hutchinson, all units probed at once: v_iᵀ(g(w + εv) − g(w − εv))_i/2ε_i, central differences of the mean cross-entropy's " +
+          "gradient from the training executor (batch-norm on the batch's statistics; running statistics left as they were)";
 }
 
 /// <summary>The random baseline's rule and draw count.</summary>

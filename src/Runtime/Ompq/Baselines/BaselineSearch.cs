@@ -70,7 +70,7 @@ public static class BaselineSearch
             }
             double size = Costs.SizeMiB(bits);
             return new SearchResult(model.Name, Options.Mode, device, images, Options, unitResults, Fixed, new double[0, 0],
-                size, Costs.BitOpsG(bits), objective, objective, size, $"none ({SearchMethods.Name(method)} solves no continuous relaxation)",
+                size, Costs.BitOpsG(bits), objective, objective, size, $"none ({method.ToString().ToLowerInvariant()} solves no continuous relaxation)",
                 integerMethod, nodes, provenOptimal, timings, ThetaLogScale: 0, warnings,
                 OmpqSearch.PinnedSizeMiB(model, Options, Fixed, bits), method, hessian, random, uniform);
         }

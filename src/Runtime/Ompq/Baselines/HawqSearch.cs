@@ -45,7 +45,7 @@ internal static class HawqSearch
         double objective = Enumerable.Range(0, units.Count).Sum(i => sensitivities[i].Cost[integer.Bits[i] - sensitivities[i].MinBits]);
         double solveSeconds = clock.Elapsed.TotalSeconds;
 
-        var details = new HessianDetails(hessian.Probes, hessian.RelativeStep, images.Dim(0), hessian.Seed, sensitivities);
+        var details = new HessianDetails(hessian.Estimator, hessian.Probes, hessian.Step, images.Dim(0), hessian.Seed, sensitivities);
         return setup.Result(model, images.Kernels.Info.Id, images.Dim(0), integer.Bits, objective, integer.Method, integer.Nodes,
             new SearchTimings(0, 0, solveSeconds, hessianSeconds), SearchMethod.Hawq, warnings,
             coefficients: sensitivities.Select(s => Math.Max(s.MeanTrace, 0)).ToArray(), provenOptimal: integer.ProvenOptimal, hessian: details);
