@@ -82,6 +82,17 @@ public sealed class SearchMethodCommandTests
         Assert.False(File.Exists(Path.Combine(dir, "orm.png"))); // a baseline has no orthogonality matrix
     }
 
+    [Fact]
+    public void SearchReadsATrainingCheckpoint()
+    {
+        string checkpoint = Path.Combine(CliRunner.RepositoryRoot(), "models", "resnet20-fashion-mnist.safetensors");
+        var r = CliRunner.Run([.. Resnet20, "--size-mb", "0.2", "--method", "uniform", "--weights", checkpoint, "--json"]);
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Equal("resnet20-fashion-mnist.safetensors", (string)JsonNode.Parse(r.Out)!["weights"]!);
+        AssertBadInput(CliRunner.Run("search", "--model", "resnet18", "--weights", checkpoint, "--data", "synthetic", "--size-mb", "5"),
+            "tensor 'conv1.weight' has shape [16, 1, 3, 3], expected [64, 3, 7, 7]");
+    }
+
     [SkippableFact]
     public void HawqOnFashionMnistWritesTracesWithErrorsAndTimings()
     {
