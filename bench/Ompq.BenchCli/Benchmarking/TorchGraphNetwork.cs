@@ -15,15 +15,18 @@ namespace Ompq.Benchmarking;
 public sealed class TorchGraphNetwork : IDisposable
 {
     private readonly Func<WeightLayerNode, TorchTensor, TorchTensor>? _weightTransform;
+    private readonly bool _batchStatistics;
 
     /// <param name="weightTransform">
     /// What a conv or linear layer computes with instead of its weight parameter (e.g. a fake-quantized copy for
     /// quantization-aware training, built from the parameter so autograd reaches it); null uses the parameter itself.
     /// </param>
-    public TorchGraphNetwork(GraphModel model, Func<WeightLayerNode, TorchTensor, TorchTensor>? weightTransform = null)
+    /// <param name="batchStatistics">Batch-norm in training mode (default) or, when false, on the running statistics (eval mode).</param>
+    public TorchGraphNetwork(GraphModel model, Func<WeightLayerNode, TorchTensor, TorchTensor>? weightTransform = null, bool batchStatistics = true)
     {
         Model = model;
         _weightTransform = weightTransform;
+        _batchStatistics = batchStatistics;
         var trainable = new HashSet<string>(model.Graph.Nodes.SelectMany(n => n.TrainableParameterNames), StringComparer.Ordinal);
         foreach (var name in model.Parameters.Names)
         {
@@ -50,7 +53,7 @@ public sealed class TorchGraphNetwork : IDisposable
     /// <summary>The tensors with gradients, in the store's order.</summary>
     public List<Parameter> TrainableParameters { get; } = new();
 
-    /// <summary>Forward in training mode (batch statistics, running-statistics update); returns batch × classes logits.</summary>
+    /// <summary>Forward (batch-norm as the constructor chose: batch statistics with a running-statistics update, or running statistics); returns batch × classes logits.</summary>
     public TorchTensor Forward(TorchTensor images)
     {
         var graph = Model.Graph;
@@ -93,7 +96,7 @@ public sealed class TorchGraphNetwork : IDisposable
         => _weightTransform is null ? Tensors[layer.WeightName] : _weightTransform(layer, Tensors[layer.WeightName]);
 
     private TorchTensor Bn(BatchNormParams p, TorchTensor x)
-        => nn.functional.batch_norm(x, Tensors[p.RunningMean], Tensors[p.RunningVar], Tensors[p.Gamma], Tensors[p.Beta], training: true, momentum: 0.1, eps: p.Eps);
+        => nn.functional.batch_norm(x, Tensors[p.RunningMean], Tensors[p.RunningVar], Tensors[p.Gamma], Tensors[p.Beta], training: _batchStatistics, momentum: 0.1, eps: p.Eps);
 
     private static TorchTensor Act(TorchTensor x, Activation a) => a switch
     {

@@ -11,8 +11,10 @@ public static class SearchPlots
     {
         var files = new PlotFiles();
         var names = result.Units.Select(u => u.Name).ToArray();
-        using (var heatmap = Heatmap(result.Orm, names, $"{result.Model} {result.Mode.ToString().ToUpperInvariant()}: orthogonality of unit features ({result.Images} images)"))
-            files.Add(heatmap, "orm", 220 + 28 * names.Length + LabelSpace(names), 160 + 28 * names.Length + LabelSpace(names));
+        // A baseline (--method hawq|uniform|random) has no orthogonality matrix to draw.
+        if (result.Orm.Length > 0)
+            using (var heatmap = Heatmap(result.Orm, names, $"{result.Model} {result.Mode.ToString().ToUpperInvariant()}: orthogonality of unit features ({result.Images} images)"))
+                files.Add(heatmap, "orm", 220 + 28 * names.Length + LabelSpace(names), 160 + 28 * names.Length + LabelSpace(names));
         using (var bits = BitsChart(result))
             files.Add(bits, "bits", Math.Max(640, 160 + 40 * names.Length), 420 + LabelSpace(result.Units.Select(BarLabel).ToArray()));
         return files;

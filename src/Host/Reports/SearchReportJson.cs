@@ -6,7 +6,9 @@ namespace Ompq.Host.Reports;
 
 /// <summary>
 /// The search result as JSON. Field order and number formatting are fixed (shortest round-trip doubles), so the
-/// same inputs give byte-identical output apart from <c>timings_s</c>.
+/// same inputs give byte-identical output apart from <c>timings_s</c>. <c>method</c> says which method chose the widths;
+/// a baseline's report has the same fields (no ORM: an empty <c>orm</c>, <c>orm_form</c> "none", γ = θ = 0) plus its
+/// own section (<see cref="BaselineReportJson"/>).
 /// </summary>
 public static class SearchReportJson
 {
@@ -21,6 +23,7 @@ public static class SearchReportJson
             w.WriteStartObject();
             w.WriteString("model", r.Model);
             w.WriteString("mode", EnumSpelling.Of(r.Mode));
+            w.WriteString("method", EnumSpelling.Of(r.Method));
             w.WriteString("device", r.Device);
             w.WriteNumber("seed", context.Seed);
             w.WriteNumber("images", r.Images);
@@ -68,7 +71,7 @@ public static class SearchReportJson
                 w.WriteNumber("params", u.Params);
                 w.WriteNumber("macs", u.Macs);
                 w.WriteNumber("feature_size", u.FeatureSize);
-                w.WriteString("orm_form", EnumSpelling.Of(u.Form));
+                w.WriteString("orm_form", r.Method != SearchMethod.Ompq ? "none" : EnumSpelling.Of(u.Form));
                 w.WriteBoolean("pinned", u.Pinned);
                 w.WriteNumber("bits", u.Bits);
                 w.WriteNumber("bits_continuous", u.BitsContinuous);
@@ -98,10 +101,13 @@ public static class SearchReportJson
             }
             w.WriteEndArray();
 
+            BaselineReportJson.WriteDetails(w, r);
+
             w.WriteStartObject("timings_s");
             w.WriteNumber("setup", context.SetupSeconds);
             w.WriteNumber("features", r.Timings.Features);
             w.WriteNumber("orm", r.Timings.Orm);
+            if (r.Method == SearchMethod.Hawq) w.WriteNumber("hessian", r.Timings.Hessian);
             w.WriteNumber("solve", r.Timings.Solve);
             w.WriteNumber("total", r.Timings.Total);
             w.WriteEndObject();

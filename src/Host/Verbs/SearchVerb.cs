@@ -13,11 +13,12 @@ using Ompq.Runtime.Io;
 using Ompq.Runtime.Nn;
 using Ompq.Runtime.Nn.Graph;
 using Ompq.Runtime.Search;
+using Ompq.Runtime.Search.Baselines;
 using Ompq.Runtime.Tensors;
 
 namespace Ompq.Host.Verbs;
 
-[Verb("search", HelpText = "Find per-layer weight bit-widths with OMPQ (orthogonality of one batch's features, then an exact allocation).")]
+[Verb("search", HelpText = "Find per-layer weight bit-widths with OMPQ (orthogonality of one batch's features, then an exact allocation), or with a baseline (--method) under the same budgets.")]
 public sealed class SearchVerb : IVerb
 {
     [Usage(ApplicationAlias = "ompq")]
@@ -27,6 +28,8 @@ public sealed class SearchVerb : IVerb
             new SearchVerb { Model = "resnet18", Data = "synthetic", SizeMb = 6.7, Plots = "out", Out = "out/search.json" }),
         new("The pretrained CNTK ResNet-18 ONNX on an image folder, PTQ widths 2..4 under 3.5 MiB",
             new SearchVerb { Onnx = "resnet18.onnx", Data = "photos/", Mode = SearchMode.Ptq, SizeMb = 3.5, Preprocess = Preprocessing.CntkBgr }),
+        new("The HAWQ-V3 baseline under the same budget: Hessian traces on 32 labelled Fashion-MNIST training images",
+            new SearchVerb { Model = "resnet20", Weights = "models/resnet20-fashion-mnist.safetensors", Data = "fashion-mnist", SizeMb = 0.2, Method = SearchMethod.Hawq }),
     ];
 
     [Option("model", HelpText = $"A zoo model: {HelpScreen.ModelNames} (with --onnx: only picks the default beta).")]
@@ -53,6 +56,21 @@ public sealed class SearchVerb : IVerb
     [Option("mode", HelpText = "Which units are measured and the default bit range (qat 4..8, ptq 2..4).")]
     public SearchMode Mode { get; set; } = SearchMode.Qat;
 
+    [Option("method", HelpText = "ompq: the method. Baselines under the same units and budgets: hawq = HAWQ-V3 (Hutchinson Hessian trace per unit × ‖Q_b(W)−W‖², minimised by the exact allocator; needs labelled --data: fashion-mnist, mnist or a class-folder tree, whose training split it draws --images from); uniform = the largest single width that fits; random = --random-draws seeded draws (--seed) filled up to the budgets, the largest kept.")]
+    public SearchMethod Method { get; set; } = SearchMethod.Ompq;
+
+    [Option("hessian-probes", HelpText = "hawq: Rademacher probes per unit (output-difference: two forwards per unit and probe; gradient-difference: two forward+backward passes per probe); the report gives each trace's standard error.")]
+    public int HessianProbes { get; set; } = HessianOptions.DefaultProbes;
+
+    [Option("hessian-estimator", HelpText = "hawq: output-difference (central differences of the logits along each unit's probe, batch-norm on running statistics; exact Hessian blocks for piecewise-linear networks) or gradient-difference (central differences of the loss gradient, batch-norm on batch statistics; swamped by ReLUs flipping within the step on real networks, kept for comparison).")]
+    public HessianEstimator HessianEstimator { get; set; } = HessianEstimator.OutputDifference;
+
+    [Option("hessian-step", HelpText = "hawq: relative finite-difference step ρ (each unit moves by ρ·‖W‖); default 1e-3 (output-difference), 1e-5 (gradient-difference).")]
+    public double? HessianStep { get; set; }
+
+    [Option("random-draws", HelpText = "random: allocations drawn; the one of largest size within the budgets is kept.")]
+    public int RandomDraws { get; set; } = 100;
+
     [Option("size-mb", Required = true, HelpText = "Model size budget in MiB (weights at their widths, fixed layers at 8 bits).")]
     public double SizeMb { get; set; }
 
@@ -77,7 +95,7 @@ public sealed class SearchVerb : IVerb
     [Option("threads", HelpText = "CPU backend threads (0 = all cores).")]
     public int Threads { get; set; }
 
-    [Option("seed", HelpText = "Seed of synthetic images, IDX image draw and random weights.")]
+    [Option("seed", HelpText = "Seed of synthetic images, IDX image draw, random weights, hawq's probes and random's draws.")]
     public int Seed { get; set; }
 
     [Option("orm-form", HelpText = "How each unit enters the ORM: gram (n×n), feature (n×d), auto (feature form when d < n).")]
@@ -117,6 +135,8 @@ public sealed class SearchVerb : IVerb
         if (modelName is null && Onnx is null)
             throw new InvalidInputException($"no network given: expected --model {string.Join("|", ModelZoo.Names)} or --onnx FILE");
         var bits = Bits is null ? BitRange.Default(Mode) : BitRange.Parse(Bits);
+        var hessian = new HessianOptions(HessianProbes, HessianEstimator, HessianStep, Seed);
+        hessian.Validate();
         BatchLoader.CheckCounts(Images, InputSize);
         PlotFiles.CheckFolder(Plots, "--plots");
         if (Onnx is not null && Weights is not null)
@@ -133,10 +153,23 @@ public sealed class SearchVerb : IVerb
         if (height != width) throw new InvalidInputException($"model input {height}×{width} is not square; expected a square input");
         // A size the ONNX graph declares is the model's, not an option the user passed.
         string sizeOrigin = InputSize is null && Onnx is not null ? $"input size declared by '{Onnx}'" : "--input-size";
-        SearchMemoryPlan memory = PlanMemory(model, options);
+        if (Method is SearchMethod.Uniform or SearchMethod.Random)
+        {
+            // No data: these allocations depend on the budgets (and the seed) only.
+            using IKernels none = BackendRegistry.Create(Device, Threads);
+            var baseline = Method == SearchMethod.Uniform
+                ? BaselineSearch.Uniform(model, options, none.Info.Id)
+                : BaselineSearch.Random(model, options, none.Info.Id, Seed, RandomDraws);
+            return Report(context, baseline, $"none ({EnumSpelling.Of(Method)} reads no images)", weightsDescription, setup.Elapsed.TotalSeconds, memory: null);
+        }
+        // The memory plan sizes OMPQ's feature pass; the Hessian baseline runs plain forwards of the same batch.
+        SearchMemoryPlan? memory = Method == SearchMethod.Ompq ? PlanMemory(model, options) : null;
         model.CheckBatch(Images, limits, $"--images {Images}");
         using IKernels kernels = BackendRegistry.Create(Device, Threads);
-        ImageBatch batch = BatchLoader.Load(new BatchLoader.Request(Data, DataDir, Images, channels, height, Seed, Preprocess, sizeOrigin, limits));
+        LabelledSearchBatch.Batch? labelled = Method == SearchMethod.Hawq
+            ? LabelledSearchBatch.Load(Data, DataDir, Images, model, Seed, EnumSpelling.Of(Method))
+            : null;
+        ImageBatch batch = labelled?.Images ?? BatchLoader.Load(new BatchLoader.Request(Data, DataDir, Images, channels, height, Seed, Preprocess, sizeOrigin, limits));
         using Tensor input = Tensor.FromHost(kernels, batch.Pixels, batch.Count, channels, height, width);
         double setupSeconds = setup.Elapsed.TotalSeconds;
 
@@ -144,16 +177,23 @@ public sealed class SearchVerb : IVerb
         SearchResult result;
         try
         {
-            result = OmpqSearch.Run(model, input, options, (unit, count, name) => progress.Show($"features {unit + 1}/{count} {name}", always: true),
-                memory.ImagesPerForward);
+            result = labelled is not null
+                ? BaselineSearch.Hawq(model, input, labelled.Labels, options, hessian,
+                    (done, count) => progress.Show($"hessian probe {done}/{count}", always: done == count))
+                : OmpqSearch.Run(model, input, options, (unit, count, name) => progress.Show($"features {unit + 1}/{count} {name}", always: true),
+                    memory!.ImagesPerForward);
         }
         finally
         {
             progress.Clear();
         }
+        return Report(context, result, batch.Description, weightsDescription, setupSeconds, memory);
+    }
 
+    private int Report(CliContext context, SearchResult result, string data, string weightsDescription, double setupSeconds, SearchMemoryPlan? memory)
+    {
         // Everything is rendered before anything is written, so a failure leaves no partial output.
-        byte[] json = SearchReportJson.Write(result, new SearchReportJson.Context(Seed, batch.Description, weightsDescription, setupSeconds, EnumSpelling.Of(Preprocess)));
+        byte[] json = SearchReportJson.Write(result, new SearchReportJson.Context(Seed, data, weightsDescription, setupSeconds, EnumSpelling.Of(Preprocess)));
         PlotFiles? plots = Plots is null ? null : SearchPlots.Render(result);
         if (Plots is not null) PlotFiles.CreateFolder(Plots, "--plots"); // before the report, which may go inside it
         if (Out is not null) AtomicFile.Write(Out, json);
@@ -165,10 +205,11 @@ public sealed class SearchVerb : IVerb
             // The table prints warnings itself; with --json they are in the report and, so nobody misses them, on stderr.
             foreach (string warning in result.Warnings) context.Error.WriteLine($"warning: {warning}");
         }
+        else if (result.Method != SearchMethod.Ompq) BaselineSummary.Write(context.Out, result, data, weightsDescription);
         else
         {
-            SearchSummary.Write(context.Out, result, batch.Description, weightsDescription);
-            context.Out.WriteLine(MemoryLine(memory));
+            SearchSummary.Write(context.Out, result, data, weightsDescription);
+            context.Out.WriteLine(MemoryLine(memory!));
         }
         if (plots?.Warning is { } plotWarning) context.Error.WriteLine($"warning: {plotWarning}");
         return Cli.Ok;

@@ -14,6 +14,8 @@ public sealed record ContinuousAllocation(double[] Bits, double Objective, strin
 
     public static ContinuousAllocation Solve(AllocationProblem problem)
     {
+        if (problem.WidthValues is not null)
+            throw new ArgumentException("the continuous relaxation is defined for the linear objective Σ c_i·b_i, not for per-width values");
         double[] bits = problem.OpsCapacity is null ? Greedy(problem) : Simplex(problem);
         double objective = 0;
         for (int i = 0; i < bits.Length; i++) objective += problem.Coefficients[i] * bits[i] / 8.0;

@@ -2,7 +2,8 @@ namespace Ompq.Runtime.Search;
 
 /// <summary>
 /// The exact integer optimum of the allocation (spec §6): a multiple-choice knapsack where every unit picks one
-/// width from its range, maximising Σ c_i·b_i under the size budget (and the BitOps budget when given).
+/// width from its range, maximising Σ c_i·b_i under the size budget (and the BitOps budget when given) — or, for a
+/// problem with per-width values (<see cref="AllocationProblem.WidthValues"/>), the sum of each unit's value at its width.
 /// Feasibility is always tested in exact integer arithmetic (bits, bit-operations), so a returned allocation
 /// never exceeds a budget.
 ///
@@ -27,6 +28,9 @@ namespace Ompq.Runtime.Search;
 /// The margin is the rounding bound, not a tolerance on θ: coefficients are normalised to a largest of 1 (θ is
 /// computed in the log domain, see <see cref="LayerImportance"/>), and a unit whose coefficient is below
 /// <see cref="Resolution"/> cannot change a double-precision objective, so its width follows the tie rule.
+///
+/// Per-width values: the DP is the same with each unit's gain table (value above its narrowest width, scaled to a
+/// largest magnitude of 1) in place of c_i·t; branch and bound is <see cref="TableBranchAndBound"/>.
 /// </summary>
 public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes, string Method, bool ProvenOptimal = true)
 {
@@ -50,6 +54,7 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
 
     public static IntegerAllocation SolveByBranchAndBound(AllocationProblem problem)
     {
+        if (problem.WidthValues is not null) return TableBranchAndBound.Solve(problem);
         var result = new BranchAndBound(Normalised(problem)).Run();
         return result with { Objective = ObjectiveOf(problem, result.Bits) };
     }
@@ -81,13 +86,40 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
     /// </summary>
     public static double Resolution(int units) => RelativeMargin(units) * BitRange.Highest * Math.Max(units, 1);
 
-    private static double Margin(double value, int units) => RelativeMargin(units) * Math.Max(1.0, Math.Abs(value));
+    internal static double Margin(double value, int units) => RelativeMargin(units) * Math.Max(1.0, Math.Abs(value));
 
-    private static double ObjectiveOf(AllocationProblem p, int[] bits)
+    private static double ObjectiveOf(AllocationProblem p, int[] bits) => p.Objective(bits);
+
+    /// <summary>
+    /// Each unit's gain above its narrowest width, gains[i][t] for width MinBits_i + t, on the normalised scale the
+    /// tie margin is relative to: c_i·t with coefficients scaled to a largest of 1, or the width values minus the
+    /// narrowest one's, scaled to a largest magnitude of 1 (the optimum is unchanged: each unit takes one width).
+    /// </summary>
+    internal static double[][] Gains(AllocationProblem original)
     {
-        double objective = 0;
-        for (int i = 0; i < p.Count; i++) objective += p.Coefficients[i] * bits[i] / 8.0;
-        return objective;
+        int l = original.Count;
+        var gains = new double[l][];
+        if (original.WidthValues is not { } values)
+        {
+            AllocationProblem p = Normalised(original);
+            for (int k = 0; k < l; k++)
+            {
+                double coefficient = p.Coefficients[k];
+                var row = gains[k] = new double[p.MaxBits[k] - p.MinBits[k] + 1];
+                for (int t = 0; t < row.Length; t++) row[t] = coefficient * t;
+            }
+            return gains;
+        }
+        double max = 0;
+        for (int k = 0; k < l; k++)
+        {
+            var row = gains[k] = new double[values[k].Length];
+            for (int t = 0; t < row.Length; t++) max = Math.Max(max, Math.Abs(row[t] = values[k][t] - values[k][0]));
+        }
+        if (max > 0)
+            foreach (var row in gains)
+                for (int t = 0; t < row.Length; t++) row[t] /= max;
+        return gains;
     }
 
     private static long Gcd(long a, long b)
@@ -118,12 +150,13 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
 
     private static IntegerAllocation SolveBySizeGrid(AllocationProblem original, (long Gcd, long Cells) grid)
     {
-        AllocationProblem p = Normalised(original);
+        AllocationProblem p = original;
+        double[][] gains = Gains(original);
         int l = p.Count;
         long g = grid.Gcd;
         int cells = checked((int)grid.Cells);
 
-        // best[c] = max Σ c_i·t_i over the units processed so far (the suffix k..L−1) with scaled extra size ≤ c.
+        // best[c] = max Σ gain_i(t_i) over the units processed so far (the suffix k..L−1) with scaled extra size ≤ c.
         var best = new double[cells];
         var next = new double[cells];
         var choice = new byte[l][];
@@ -131,7 +164,7 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
         {
             int range = p.MaxBits[k] - p.MinBits[k];
             long w = p.SizePerBit[k] / g;
-            double coefficient = p.Coefficients[k];
+            double[] gain = gains[k];
             var pick = choice[k] = new byte[cells];
             for (int c = 0; c < cells; c++)
             {
@@ -139,10 +172,10 @@ public sealed record IntegerAllocation(int[] Bits, double Objective, long Nodes,
                 // Widest first; a narrower width must be better by more than the margin to replace it, so among
                 // (near-)equal optima the widest wins and earlier units get more bits on reconstruction.
                 int chosen = widest;
-                double value = coefficient * widest + best[c - w * widest];
+                double value = gain[widest] + best[c - w * widest];
                 for (int t = widest - 1; t >= 0; t--)
                 {
-                    double candidate = coefficient * t + best[c - w * t];
+                    double candidate = gain[t] + best[c - w * t];
                     if (candidate > value + Margin(value, l)) { chosen = t; value = candidate; }
                 }
                 next[c] = value;

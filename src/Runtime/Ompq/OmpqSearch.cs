@@ -53,7 +53,7 @@ public static class OmpqSearch
     }
 
     /// <summary>The size of <paramref name="bits"/> with the units the model pins counted at their fixed width (the default accounting).</summary>
-    private static double PinnedSizeMiB(IQuantizableModel model, SearchOptions options, FixedLayers fixedLayers, int[] bits)
+    internal static double PinnedSizeMiB(IQuantizableModel model, SearchOptions options, FixedLayers fixedLayers, int[] bits)
     {
         IReadOnlyList<QuantUnit> pinned = model.Units(options.Mode);
         var counted = bits.Select((b, i) => pinned[i].FixedBits ?? b).ToArray();

@@ -21,10 +21,13 @@ public sealed record UnitResult(
     double Coefficient);
 
 
-/// <summary>Wall time of each phase in seconds (features = forward + on-device reduction; orm = products + normalising).</summary>
-public sealed record SearchTimings(double Features, double Orm, double Solve)
+/// <summary>
+/// Wall time of each phase in seconds (features = forward + on-device reduction; orm = products + normalising;
+/// hessian = the Hessian baseline's trace estimate; solve = building the objective from them and allocating).
+/// </summary>
+public sealed record SearchTimings(double Features, double Orm, double Solve, double Hessian = 0)
 {
-    public double Total => Features + Orm + Solve;
+    public double Total => Features + Orm + Solve + Hessian;
 }
 
 /// <summary>
@@ -32,6 +35,8 @@ public sealed record SearchTimings(double Features, double Orm, double Solve)
 /// result is weaker than it looks (e.g. coefficients the solver cannot resolve); the caller shows them.
 /// SizePinnedMiB is the size of the same widths under the default (pinned) accounting, beside SizeMiB under the one
 /// used, so a reference-accounting result shows what it weighs by this engine's rule.
+/// A baseline (<see cref="Method"/> other than OMPQ) has no ORM (0×0), γ = θ = 0 and its own details (one of
+/// <see cref="Hessian"/>, <see cref="Random"/>, <see cref="Uniform"/>); its continuous fields repeat the integer ones.
 /// </summary>
 public sealed record SearchResult(
     string Model,
@@ -54,7 +59,11 @@ public sealed record SearchResult(
     SearchTimings Timings,
     double ThetaLogScale,
     IReadOnlyList<string> Warnings,
-    double SizePinnedMiB)
+    double SizePinnedMiB,
+    SearchMethod Method = SearchMethod.Ompq,
+    Baselines.HessianDetails? Hessian = null,
+    Baselines.RandomDetails? Random = null,
+    Baselines.UniformDetails? Uniform = null)
 {
     public double SizeSlackMiB => Options.SizeBudgetMiB - SizeMiB;
     public double? BitOpsSlackG => Options.BitOpsBudgetG is { } g ? g - BitOpsG : null;
