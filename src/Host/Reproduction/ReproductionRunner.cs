@@ -83,7 +83,7 @@ public sealed class ReproductionRunner(ReproductionPlan plan)
     private static double? SearchSeconds(JsonElement report)
     {
         if (!report.TryGetProperty("timings_s", out var t)) return null;
-        if (t.TryGetProperty("search", out var total)) return total.GetDouble();
+        if (t.TryGetProperty("total", out var total)) return total.GetDouble();
         double sum = 0;
         foreach (var part in new[] { "features", "orm", "solve", "hessian" })
             if (t.TryGetProperty(part, out var v)) sum += v.GetDouble();
