@@ -22,6 +22,7 @@ public static class Cli
         typeof(SearchVerb),
         typeof(TrainVerb),
         typeof(QatVerb),
+        typeof(PtqVerb),
         typeof(EvalVerb),
         typeof(BenchVerb),
     ];

@@ -10,6 +10,9 @@ public sealed record PtqOptions
     /// <summary>Iterations per block by default: chosen so resnet20 on 28×28 images quantizes in about a minute on two cores.</summary>
     public const int DefaultIterations = 500;
 
+    /// <summary>Adam's default step size on the rounding variables (BRECQ's 1e-3 is for 20k iterations; fewer need larger steps).</summary>
+    public const float DefaultLearningRate = 1e-2f;
+
     /// <summary>Width of every quantized layer's input activation, 2..8.</summary>
     public int ActivationBits { get; init; } = 8;
 
@@ -24,8 +27,8 @@ public sealed record PtqOptions
     /// <summary>Calibration images per reconstruction step.</summary>
     public int BatchSize { get; init; } = 32;
 
-    /// <summary>Adam's step size on the rounding variables (BRECQ's 1e-3 is for 20k iterations; fewer need larger steps).</summary>
-    public float LearningRate { get; init; } = 1e-2f;
+    /// <summary>Adam's step size on the rounding variables.</summary>
+    public float LearningRate { get; init; } = DefaultLearningRate;
 
     /// <summary>λ, the weight of the rounding regulariser against the reconstruction loss (per-image sum of squares, batch mean).</summary>
     public float RoundingWeight { get; init; } = 0.01f;
