@@ -51,7 +51,7 @@ public sealed class PtqCommandTests
             for (int i = 0; i < weight.Length; i++)
             {
                 float level = weight[i] / scales[i / perChannel];
-                Assert.True(Math.Abs(level - MathF.Round(level)) <= 1e-4f && level >= -qmax - 1 && level <= qmax,
+                Assert.True(Math.Abs(level - MathF.Round(level)) <= 1e-4f && MathF.Round(level) >= -qmax - 1 && MathF.Round(level) <= qmax,
                     $"{layer.Name}[{i}]: w/s = {level} is not a grid level");
             }
         }
