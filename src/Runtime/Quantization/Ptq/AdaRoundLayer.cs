@@ -59,11 +59,11 @@ internal sealed class AdaRoundLayer
     private static float H(float v) => Math.Clamp(Sigmoid(v) * (Zeta - Gamma) + Gamma, 0f, 1f);
 
     /// <summary>s·clamp(⌊w/s⌋ + h(V)) into <paramref name="weight"/>.</summary>
-    public void SoftWeight(Span<float> weight)
-    {
-        for (int i = 0; i < _v.Length; i++)
-            weight[i] = Scales[i / _perChannel] * _grid.Clamp(_floor[i] + H(_v[i]));
-    }
+    public void SoftWeight(float[] weight)
+        => ForChunks((start, end) =>
+        {
+            for (int i = start; i < end; i++) weight[i] = Scales[i / _perChannel] * _grid.Clamp(_floor[i] + H(_v[i]));
+        });
 
     /// <summary>s·clamp(⌊w/s⌋ + [h ≥ 0.5]): on the grid exactly (an integer times the channel's scale).</summary>
     public float[] HardWeight()
@@ -74,24 +74,21 @@ internal sealed class AdaRoundLayer
         return weight;
     }
 
-    /// <summary>Σ(1 − |2h − 1|^β).</summary>
-    public double Regularizer(float beta)
-    {
-        double sum = 0;
-        foreach (float v in _v) sum += 1 - Math.Pow(Math.Abs(2 * H(v) - 1), beta);
-        return sum;
-    }
-
     /// <summary>
     /// One Adam step on V for loss = reconstruction + λ·regulariser(β), given ∂reconstruction/∂(soft weight).
     /// λ = 0 leaves the regulariser out (the warm-up).
     /// </summary>
-    public void Step(ReadOnlySpan<float> weightGradient, float lambda, float beta, in AdamSettings adam)
+    public void Step(float[] weightGradient, float lambda, float beta, AdamSettings adam)
     {
         _steps++;
         float correction1 = 1f - MathF.Pow(adam.Beta1, _steps);
         float correction2 = 1f - MathF.Pow(adam.Beta2, _steps);
-        for (int i = 0; i < _v.Length; i++)
+        ForChunks((start, end) => StepRange(start, end, weightGradient, lambda, beta, adam, correction1, correction2));
+    }
+
+    private void StepRange(int start, int end, float[] weightGradient, float lambda, float beta, AdamSettings adam, float correction1, float correction2)
+    {
+        for (int i = start; i < end; i++)
         {
             float sigma = Sigmoid(_v[i]);
             float stretched = sigma * (Zeta - Gamma) + Gamma;
@@ -113,6 +110,23 @@ internal sealed class AdaRoundLayer
             _s[i] = adam.Beta2 * _s[i] + (1f - adam.Beta2) * g * g;
             _v[i] -= adam.Lr * (_m[i] / correction1) / (MathF.Sqrt(_s[i] / correction2) + adam.Eps);
         }
+    }
+
+    /// <summary>
+    /// Runs an elementwise pass over the weights in fixed chunks on the thread pool: each element's update depends on
+    /// that element alone, so the result does not depend on the scheduling; the host part of a step keeps pace with
+    /// the multithreaded kernels.
+    /// </summary>
+    private void ForChunks(Action<int, int> body)
+    {
+        const int chunk = 8192;
+        int chunks = (_v.Length + chunk - 1) / chunk;
+        if (chunks <= 1)
+        {
+            body(0, _v.Length);
+            return;
+        }
+        Parallel.For(0, chunks, c => body(c * chunk, Math.Min(_v.Length, (c + 1) * chunk)));
     }
 }
 
