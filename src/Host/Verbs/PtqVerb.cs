@@ -25,10 +25,12 @@ public sealed class PtqVerb : IVerb
     [Option("weights", Required = true, HelpText = "Float checkpoint written by `ompq train` (.safetensors).")]
     public string Weights { get; set; } = "";
 
-    [Option("uniform-bits", SetName = "uniform", HelpText = "Weight width of every conv/linear layer but the first and the classifier (8), 2..8.")]
+    // --uniform-bits and --bits-from exclude each other through CheckChoice, not the parser's option sets: the parser's
+    // sentence for a set conflict throws instead of describing it.
+    [Option("uniform-bits", HelpText = "Weight width of every conv/linear layer but the first and the classifier (8), 2..8.")]
     public int? UniformBits { get; set; }
 
-    [Option("bits-from", SetName = "report", HelpText = "Search report (`ompq search --out`) whose unit bits the layers take; layers outside its units get 8.")]
+    [Option("bits-from", HelpText = "Search report (`ompq search --out`) whose unit bits the layers take; layers outside its units get 8.")]
     public string? BitsFrom { get; set; }
 
     [Option("out", Required = true, HelpText = "Checkpoint to write (.safetensors); must not exist.")]
@@ -132,6 +134,7 @@ public sealed class PtqVerb : IVerb
             inline.Clear();
         }
 
+        // A post-training checkpoint has no training run: its options record only the seed (of the calibration draw).
         var parameters = model.Parameters.Names.Select(n => new KeyValuePair<string, Ompq.Runtime.Tensors.HostTensor>(n, model.Parameters[n])).ToArray();
         new TrainingCheckpoint(ModelIdentity.Of(model), dataName, new TrainingOptions { Seed = Seed }, new TrainingState(), parameters,
             new Dictionary<string, Ompq.Runtime.Tensors.HostTensor>(), 0, result.Quantization, batchNormFolded: true).Save(Out);

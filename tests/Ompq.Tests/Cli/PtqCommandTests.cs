@@ -125,6 +125,13 @@ public sealed class PtqCommandTests
     }
 
     [Fact]
+    public void BothBitSourcesGiven()
+    {
+        var (r, outFile) = Ptq("--weights", Baseline, "--uniform-bits", "4", "--bits-from", "report.json");
+        AssertBadInput(r, "give exactly one of --uniform-bits B (2..8) or --bits-from REPORT.json", outFile);
+    }
+
+    [Fact]
     public void MissingBitsReport()
     {
         var (r, outFile) = Ptq("--weights", Baseline, "--bits-from", "/nonexistent/report.json");
