@@ -58,11 +58,11 @@ internal sealed class BlockReconstruction
         var nearest = layers.ToDictionary(l => l.Name, l => new WeightGrid(_weights[l.Name].Bits)
             .RoundToNearest(_model.Parameters[l.WeightName].Data, _weights[l.Name].Scales), StringComparer.Ordinal);
 
-        var (trainModel, quantizers) = BlockModels.Training(_model, _block);
-        using var trainModelScope = trainModel;
+        var training = BlockModels.Training(_model, _block);
+        using var trainModel = training.Model;
         foreach (var layer in layers) trainModel.Parameters.SetValues(layer.WeightName, nearest[layer.Name]);
         using var executor = new TrainingExecutor(trainModel, _kernels);
-        var grids = SearchActivationGrids(executor, quantizers, quantizedInput, cancellation);
+        var grids = SearchActivationGrids(executor, training.InputQuantizers, quantizedInput, cancellation);
         var config = layers.ToDictionary(l => l.Name,
             l => new LayerQuantization(_weights[l.Name].Bits, _weights[l.Name].Scales, grids.GetValueOrDefault(l.Name)), StringComparer.Ordinal);
 

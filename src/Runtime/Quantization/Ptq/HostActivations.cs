@@ -15,8 +15,12 @@ internal sealed class HostActivations
     {
         Count = count;
         Shape = shape;
-        PerImage = (int)HostTensor.ElementCount(shape);
-        Data = new float[(long)count * PerImage];
+        long perImage = HostTensor.ElementCount(shape);
+        if (perImage * count > Array.MaxLength)
+            throw new InvalidInputException(
+                $"{count} calibration images of a {HostTensor.FormatShape(shape)} activation are {perImage * count} values, more than one host array holds; calibrate on fewer images");
+        PerImage = (int)perImage;
+        Data = new float[perImage * count];
     }
 
     public HostActivations(float[] data, int count, int[] shape) : this(0, shape)
