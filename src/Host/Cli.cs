@@ -23,6 +23,7 @@ public static class Cli
         typeof(SearchVerb),
         typeof(TrainVerb),
         typeof(QatVerb),
+        typeof(PtqVerb),
         typeof(EvalVerb),
         typeof(ReproduceVerb),
         typeof(DemoVerb),

@@ -37,6 +37,9 @@ public sealed class ProgressLine(TextWriter error, bool enabled)
     public IProgress<T> Reporting<T>(Func<T, string> format, Func<T, bool>? isLast = null)
         => new Reporter<T>(value => Show(format(value), isLast?.Invoke(value) ?? false));
 
+    /// <summary>An <see cref="IProgress{T}"/> that runs <paramref name="handler"/> on the reporting thread at once (for reports that print lines as well as the progress line).</summary>
+    public static IProgress<T> Inline<T>(Action<T> handler) => new Reporter<T>(handler);
+
     private sealed class Reporter<T>(Action<T> handler) : IProgress<T>
     {
         public void Report(T value) => handler(value);

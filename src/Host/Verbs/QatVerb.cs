@@ -1,7 +1,6 @@
 using CommandLine;
 using CommandLine.Text;
 using Ompq.Host.Data;
-using Ompq.Host.Reports;
 using Ompq.Host.Plots;
 using Ompq.Kernels;
 using Ompq.Runtime;
@@ -28,9 +27,6 @@ public sealed class QatVerb : IVerb
         new("Fine-tune the float baseline for one epoch with 4-bit weights",
             new QatVerb { Weights = "models/resnet20-fashion-mnist.safetensors", UniformBits = 4, Out = "out/resnet20-w4.safetensors" }),
     ];
-
-    /// <summary>The first conv and the classifier stay at this width (the usual recipe: they are small and sensitive).</summary>
-    public const int EdgeLayerBits = 8;
 
     [Option("weights", Required = true, HelpText = "Float checkpoint written by `ompq train` (.safetensors).")]
     public string Weights { get; set; } = "";
@@ -106,9 +102,7 @@ public sealed class QatVerb : IVerb
 
     public int Execute(CliContext context)
     {
-        if (UniformBits is null == BitsFrom is null)
-            throw new InvalidInputException("give exactly one of --uniform-bits B (2..8) or --bits-from REPORT.json");
-        if (UniformBits is { } u && (u < 2 || u > 8)) throw new InvalidInputException($"--uniform-bits must be in 2..8, got {u}");
+        QuantizationBits.CheckChoice(UniformBits, BitsFrom);
         if (ActBits < 2 || ActBits > 8) throw new InvalidInputException($"--act-bits must be in 2..8, got {ActBits}");
         if (CalibrationBatches < 0) throw new InvalidInputException($"--calibration-batches must be >= 0, got {CalibrationBatches}");
         var options = new TrainingOptions
@@ -175,34 +169,12 @@ public sealed class QatVerb : IVerb
 
     private QuantizationConfig Configuration(GraphModel model)
     {
-        var bits = UniformBits is { } u ? BitsFor(model, u) : BitsFromReport(model, BitsFrom!);
+        var bits = QuantizationBits.Choose(model, UniformBits, BitsFrom);
         var config = QuantizationConfig.WeightsOnly(bits);
         if (FloatActivations) return config;
         string first = model.WeightLayers.First().Name;
         // Placeholder grids: the first forward of calibration (or of training) replaces them by observed ranges.
-        return config.WithInputs(layer => new ActivationQuant(layer == first ? EdgeLayerBits : ActBits, 1f, Unsigned: false));
-    }
-
-    /// <summary><paramref name="uniform"/> bits for every conv/linear layer but the first and the classifier (the last), which get 8.</summary>
-    public static Dictionary<string, int> BitsFor(GraphModel model, int uniform)
-    {
-        var layers = model.WeightLayers.ToList();
-        var bits = layers.ToDictionary(l => l.Name, _ => uniform, StringComparer.Ordinal);
-        bits[layers[0].Name] = EdgeLayerBits;
-        bits[layers[^1].Name] = EdgeLayerBits;
-        return bits;
-    }
-
-    /// <summary>Each layer the report's units name at its unit's bits; every other weight layer (stem, classifier) at 8.</summary>
-    public static Dictionary<string, int> BitsFromReport(GraphModel model, string path)
-    {
-        var (reportModel, unitBits) = SearchReportBits.Read(path);
-        if (!string.Equals(reportModel.Replace("-", "_"), model.Name.Replace("-", "_"), StringComparison.OrdinalIgnoreCase))
-            throw new InvalidInputException($"{path}: the report is a search of model '{reportModel}', the checkpoint holds '{model.Name}'");
-        var layers = model.WeightLayers.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var layer in unitBits.Keys)
-            if (!layers.Contains(layer)) throw new InvalidInputException($"{path}: layer '{layer}' is not a conv or linear layer of '{model.Name}'");
-        return model.WeightLayers.ToDictionary(l => l.Name, l => unitBits.TryGetValue(l.Name, out int b) ? b : EdgeLayerBits, StringComparer.Ordinal);
+        return config.WithInputs(layer => new ActivationQuant(layer == first ? QuantizationBits.EdgeLayerBits : ActBits, 1f, Unsigned: false));
     }
 
     private void CheckSameRun(TrainingCheckpoint checkpoint, TrainingOptions options, QuantizationConfig config)
