@@ -27,19 +27,27 @@ public sealed class ReproductionPlan
     public required int QatImages { get; init; }
     public required int QatEpochs { get; init; }
     public required int SearchImages { get; init; }
+    public required int PtqIterations { get; init; }
+    public required int Calibration { get; init; }
     public string? DataDir { get; init; }
     public required double FloatSizeMiB { get; init; }
 
     public static string BitRange(Regime regime) => regime == Regime.Ptq ? "2..4" : "2..6";
 
-    /// <summary>Every cell: all seeds at the table budget, the first seed at the other budgets.</summary>
+    /// <summary>
+    /// Every cell: all seeds at the table budget, the first seed at the other budgets. The table's cells come first,
+    /// seed by seed across the methods, so an interrupted run leaves every method with results.
+    /// </summary>
     public IEnumerable<ReproductionCell> Cells()
     {
         foreach (var regime in Regimes)
-            foreach (double budget in Budgets[regime])
+            for (int seed = 0; seed < Seeds; seed++)
                 foreach (string method in Methods)
-                    for (int seed = 0; seed < (budget == TableBudget[regime] ? Seeds : 1); seed++)
-                        yield return new ReproductionCell(regime, method, budget, seed);
+                    yield return new ReproductionCell(regime, method, TableBudget[regime], seed);
+        foreach (var regime in Regimes)
+            foreach (double budget in Budgets[regime].Where(b => b != TableBudget[regime]))
+                foreach (string method in Methods)
+                    yield return new ReproductionCell(regime, method, budget, 0);
     }
 
     /// <summary>The size in MiB at which the searched layers average <paramref name="averageBits"/> (pinned layers at 8).</summary>
@@ -73,6 +81,7 @@ public sealed class ReproductionPlan
     {
         var args = cell.Regime == Regime.Ptq
             ? new List<string> { "ptq", "--weights", Weights, "--bits-from", report, "--seed", cell.Seed.ToString(CultureInfo.InvariantCulture),
+                "--iterations", PtqIterations.ToString(CultureInfo.InvariantCulture), "--calibration", Calibration.ToString(CultureInfo.InvariantCulture),
                 "--no-test", "--out", checkpoint, "--json" }
             : new List<string> { "qat", "--weights", Weights, "--bits-from", report, "--seed", cell.Seed.ToString(CultureInfo.InvariantCulture),
                 "--epochs", QatEpochs.ToString(CultureInfo.InvariantCulture), "--limit", QatImages.ToString(CultureInfo.InvariantCulture),

@@ -49,7 +49,8 @@ public static class ReproductionTable
         if (plotPath is not null)
         {
             s.AppendLine();
-            s.AppendLine($"![top-1 against model size]({plotPath})");
+            foreach (var regime in plan.Regimes)
+                s.AppendLine($"![top-1 against model size, {Name(regime)}]({plotPath.Replace("accuracy-size-ptq", $"accuracy-size-{Name(regime)}").Replace("accuracy-size-qat", $"accuracy-size-{Name(regime)}")})");
         }
         s.AppendLine();
         s.AppendLine("Every cell's commands (seed 0 of each method at the table budgets; the others differ in `--seed` and `--size-mb`):");

@@ -58,8 +58,8 @@ public sealed class ReproduceVerb : IVerb
     [Option("qat-table-budget", Default = 4.0, HelpText = "The QAT budget of the table (one of --qat-budgets).")]
     public double QatTableBudget { get; set; } = 4.0;
 
-    [Option("qat-images", Default = 10000, HelpText = "Training images of the short QAT fine-tune.")]
-    public int QatImages { get; set; } = 10000;
+    [Option("qat-images", Default = 5000, HelpText = "Training images of the short QAT fine-tune.")]
+    public int QatImages { get; set; } = 5000;
 
     [Option("qat-epochs", Default = 1, HelpText = "Epochs of the short QAT fine-tune.")]
     public int QatEpochs { get; set; } = 1;
@@ -67,8 +67,17 @@ public sealed class ReproduceVerb : IVerb
     [Option("search-images", Default = 32, HelpText = "Images in each search's batch.")]
     public int SearchImages { get; set; } = 32;
 
+    [Option("ptq-iterations", Default = 200, HelpText = "Reconstruction steps per block of each PTQ.")]
+    public int PtqIterations { get; set; } = 200;
+
+    [Option("calibration", Default = 1024, HelpText = "Calibration images of each PTQ.")]
+    public int Calibration { get; set; } = 1024;
+
     [Option("readme", Default = "README.md", HelpText = "README whose reproduce section gets the table (--no-readme to skip).")]
     public string Readme { get; set; } = "README.md";
+
+    [Option("figures-dir", Default = "docs/reproduce", HelpText = "Folder (next to the README) for the plots and table the README links to.")]
+    public string FiguresDir { get; set; } = "docs/reproduce";
 
     [Option("no-readme", HelpText = "Write table.md only.")]
     public bool NoReadme { get; set; }
@@ -109,6 +118,7 @@ public sealed class ReproduceVerb : IVerb
             FloatSizeMiB = FloatSizeMiB(model),
             Weights = Weights, Model = checkpoint.Model.Name, Data = data, DataDir = DataDir, OutDir = OutDir, Methods = methods, Regimes = regimes,
             Seeds = Seeds, Budgets = budgets, TableBudget = table, QatImages = QatImages, QatEpochs = QatEpochs, SearchImages = SearchImages,
+            PtqIterations = PtqIterations, Calibration = Calibration,
         };
         Directory.CreateDirectory(OutDir);
         var results = new ReproductionResults(Path.Combine(OutDir, "results.jsonl"));
@@ -130,10 +140,15 @@ public sealed class ReproduceVerb : IVerb
 
         string machine;
         using (var cpu = BackendRegistry.Create("cpu", 0)) machine = $"{Environment.ProcessorCount} cores of {cpu.Info.DeviceName}";
-        string? plot = ReproductionPlot.Write(plan, results.All, OutDir);
+        // The figures go where the README can link to them (inside its repository), not among the run's checkpoints.
+        string figures = NoReadme ? OutDir : FiguresDir;
+        Directory.CreateDirectory(figures);
+        string? plot = ReproductionPlot.Write(plan, results.All, figures);
+        string readmeDir = Path.GetDirectoryName(Path.GetFullPath(Readme)) ?? ".";
         string markdown = ReproductionTable.Markdown(plan, results.All, references, machine,
-            plot is null ? null : Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(Readme)) ?? ".", plot));
+            plot is null ? null : Path.GetRelativePath(readmeDir, plot).Replace('\\', '/'));
         AtomicFile.Write(Path.Combine(OutDir, "table.md"), System.Text.Encoding.UTF8.GetBytes(markdown));
+        if (!NoReadme) File.Copy(Path.Combine(OutDir, "results.jsonl"), Path.Combine(figures, "results.jsonl"), overwrite: true);
         if (!NoReadme)
         {
             if (!File.Exists(Readme)) throw new InvalidInputException($"--readme '{Readme}' does not exist (pass --no-readme to skip it)");
