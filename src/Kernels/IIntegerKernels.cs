@@ -51,8 +51,8 @@ public interface IIntegerKernels
     /// <summary>output = activation(a + b), elementwise over channels-last tensors of equal shape, any mix of codes and floats.</summary>
     void Add(long count, IntegerTensor a, IntegerTensor b, Activation activation, IntegerTensor output);
 
-    /// <summary>Max pooling of codes (padding never wins; input and output on the same grid, so order is preserved).</summary>
-    void MaxPool(in Pool2dShape shape, ReadOnlySpan<byte> input, Span<byte> output);
+    /// <summary>Max pooling (padding never wins); codes in and out on the same grid take a fast path (code order is value order).</summary>
+    void MaxPool(in Pool2dShape shape, IntegerTensor input, IntegerTensor output);
 
     /// <summary>Average pooling of codes or floats (PyTorch's count_include_pad rule), output codes or floats.</summary>
     void AvgPool(in Pool2dShape shape, IntegerTensor input, IntegerTensor output);

@@ -137,12 +137,13 @@ public sealed unsafe class CpuIntegerKernels : IIntegerKernels
         IntegerElementwise.Add(count, a, b, activation, output);
     }
 
-    public void MaxPool(in Pool2dShape shape, ReadOnlySpan<byte> input, Span<byte> output)
+    public void MaxPool(in Pool2dShape shape, IntegerTensor input, IntegerTensor output)
     {
         shape.Validate();
-        Require(input.Length, shape.InputSize, "max pool input");
-        Require(output.Length, shape.OutputSize, "max pool output");
-        IntegerElementwise.MaxPool(shape, input, output);
+        CheckElementwise(shape.InputSize, input, "max pool input");
+        CheckElementwise(shape.OutputSize, output, "max pool output");
+        if (input.IsCodes && output.IsCodes && input.Grid == output.Grid) IntegerElementwise.MaxPool(shape, input.Codes, output.Codes);
+        else IntegerElementwise.MaxPoolValues(shape, input, output);
     }
 
     public void AvgPool(in Pool2dShape shape, IntegerTensor input, IntegerTensor output)

@@ -75,6 +75,29 @@ internal static unsafe class IntegerElementwise
         }
     }
 
+    public static void MaxPoolValues(in Pool2dShape s, IntegerTensor input, IntegerTensor output)
+    {
+        int c = s.C;
+        for (int n = 0; n < s.N; n++)
+            for (int p = 0; p < s.P; p++)
+                for (int q = 0; q < s.Q; q++)
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        float max = float.NegativeInfinity;
+                        for (int r = 0; r < s.R; r++)
+                        {
+                            int h = p * s.StrideH - s.PadH + r;
+                            if (h < 0 || h >= s.H) continue;
+                            for (int t = 0; t < s.S; t++)
+                            {
+                                int w = q * s.StrideW - s.PadW + t;
+                                if (w >= 0 && w < s.W) max = MathF.Max(max, Read(input, (((long)n * s.H + h) * s.W + w) * c + ch));
+                            }
+                        }
+                        Write(output, (((long)n * s.P + p) * s.Q + q) * c + ch, max);
+                    }
+    }
+
     public static void AvgPool(in Pool2dShape s, IntegerTensor input, IntegerTensor output)
     {
         int c = s.C;
