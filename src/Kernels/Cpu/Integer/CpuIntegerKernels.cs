@@ -105,11 +105,15 @@ public sealed unsafe class CpuIntegerKernels : IIntegerKernels
             IntegerIm2Col.Rows(shape, x, zero, rows, padded, 0, count);
             return;
         }
-        var s = shape;
-        nint input = (nint)x, output = (nint)rows;
-        long per = (count + Threads - 1) / Threads;
-        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads },
-            t => IntegerIm2Col.Rows(s, (byte*)input, zero, (byte*)output, padded, t * per, Math.Min(count, (t + 1) * per)));
+        Im2ColParallel(shape, (nint)x, zero, (nint)rows, padded, count, Threads);
+    }
+
+    // Separate from Im2Col: a lambda's captures would otherwise allocate on every call, serial ones included.
+    private static void Im2ColParallel(Conv2dShape shape, nint input, byte zero, nint output, int padded, long count, int threads)
+    {
+        long per = (count + threads - 1) / threads;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            t => IntegerIm2Col.Rows(shape, (byte*)input, zero, (byte*)output, padded, t * per, Math.Min(count, (t + 1) * per)));
     }
 
     public void QuantizeNchw(int n, int c, int h, int w, ReadOnlySpan<float> input, CodeGrid grid, Span<byte> output)

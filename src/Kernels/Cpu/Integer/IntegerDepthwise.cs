@@ -31,10 +31,15 @@ internal static unsafe class IntegerDepthwise
             Pixels(job, 0, 0, pixels);
             return;
         }
+        RunParallel(job, pixels, threads);
+    }
+
+    // Separate from Run: a lambda's captures would otherwise allocate on every call, serial ones included.
+    private static void RunParallel(Job job, long pixels, int threads)
+    {
         long per = (pixels + threads - 1) / threads;
-        var copy = job;
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            t => Pixels(copy, t, t * per, Math.Min(pixels, (t + 1) * per)));
+            t => Pixels(job, t, t * per, Math.Min(pixels, (t + 1) * per)));
     }
 
     private static void Pixels(in Job job, int worker, long first, long end)

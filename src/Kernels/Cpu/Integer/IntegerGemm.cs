@@ -37,9 +37,12 @@ internal static unsafe class IntegerGemm
             for (long u = 0; u < units; u++) RunUnit(job, u / blocks, (int)(u % blocks));
             return;
         }
-        var copy = job;
-        Parallel.For(0L, units, new ParallelOptions { MaxDegreeOfParallelism = threads }, u => RunUnit(copy, u / blocks, (int)(u % blocks)));
+        RunParallel(job, units, blocks, threads);
     }
+
+    // Separate from Run: a lambda's captures would otherwise allocate on every call, serial ones included.
+    private static void RunParallel(Job job, long units, int blocks, int threads)
+        => Parallel.For(0L, units, new ParallelOptions { MaxDegreeOfParallelism = threads }, u => RunUnit(job, u / blocks, (int)(u % blocks)));
 
     private static void RunUnit(in Job job, long chunk, int block)
     {
