@@ -24,6 +24,9 @@ public static class Cli
         typeof(QatVerb),
         typeof(EvalVerb),
         typeof(BenchVerb),
+        typeof(ExportVerb),
+        typeof(InferVerb),
+        typeof(ServeBenchVerb),
     ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactiveError = false)
