@@ -91,4 +91,33 @@ public sealed class QatModelTests(QatCheckpointFixture fixture, ITestOutputHelpe
         ExportCommandTests.AssertBadInput(run, out_);
         Assert.Contains("carries its own bits", run.Error);
     }
+
+    [SkippableFact]
+    public void ExportWritesAnOnnxModelThatOnnxRuntimeRunsAsTheIntegerModel()
+    {
+        TrainCommandTests.SkipUnlessFashionMnist();
+        string dir = CliRunner.TempDir();
+        string model = Path.Combine(dir, "m.safetensors"), onnx = Path.Combine(dir, "m.onnx");
+        var run = CliRunner.Run("export", "--weights", fixture.Checkpoint!, "--out", model, "--onnx", onnx, "--json");
+        Assert.True(run.ExitCode == 0, run.Error);
+        const int count = 64;
+        var images = TestNetworks.Images(LabelledDataSets.Open("fashion-mnist", DataSplit.Test), count);
+        using var quantized = QuantizedModel.Load(model);
+        var ours = quantized.Predict(images);
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(onnx);
+        var input = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(images, new[] { count, 1, 28, 28 });
+        using var results = session.Run(new[] { Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.Single(), input) });
+        var theirs = results.Single().AsEnumerable<float>().ToArray();
+        int agree = 0;
+        var a = new int[1];
+        var b = new int[1];
+        for (int i = 0; i < count; i++)
+        {
+            QuantizedModel.TopK(ours.AsSpan(i * 10, 10), a);
+            QuantizedModel.TopK(theirs.AsSpan(i * 10, 10), b);
+            if (a[0] == b[0]) agree++;
+        }
+        output.WriteLine($"ONNX Runtime vs integer engine: top-1 agreement {agree}/{count}");
+        Assert.True(agree >= 0.95 * count, $"top-1 agrees on {agree}/{count}");
+    }
 }
