@@ -184,6 +184,11 @@ public static class QuantizedModelFile
         {
             throw new ModelFileException($"{source}: {e.Message}", e);
         }
+        catch (ArgumentException e)
+        {
+            // e.g. two layers naming the same weight tensor
+            throw new ModelFileException($"{source}: the graph is inconsistent ({PrintableText.Of(e.Message)})", e);
+        }
         return network;
     }
 
@@ -192,10 +197,11 @@ public static class QuantizedModelFile
         try
         {
             var dims = JsonSerializer.Deserialize<int[]>(text);
-            if (dims is { Length: 3 } && dims.All(d => d > 0 && d <= 1 << 14)) return (dims[0], dims[1], dims[2]);
+            if (dims is { Length: 3 } && dims.All(d => d > 0 && d <= 1 << 14) && (long)dims[0] * dims[1] * dims[2] <= 1 << 26)
+                return (dims[0], dims[1], dims[2]);
         }
         catch (JsonException) { }
-        throw new ModelFileException($"{source}: metadata 'input_shape' must be [channels, height, width] of positive sizes up to 16384, got '{PrintableText.Of(text)}'");
+        throw new ModelFileException($"{source}: metadata 'input_shape' must be [channels, height, width] of positive sizes up to 16384 and 2^26 values, got '{PrintableText.Of(text)}'");
     }
 
     private static Dictionary<string, QuantizedLayer> ReadLayers(string text, SafetensorsContainer container, Nn.Graph.ModelGraph graph, string source)

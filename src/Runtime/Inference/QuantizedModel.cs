@@ -54,7 +54,18 @@ public sealed unsafe class QuantizedModel : IDisposable
         IIntegerKernels kernels;
         try { kernels = new CpuIntegerKernels(options.Threads, options.Isa); }
         catch (KernelArgumentException e) { throw new InvalidInputException(e.Message, e); }
-        return new QuantizedModel(network, IntegerPlan.Compile(network, kernels), kernels);
+        IntegerPlan plan;
+        try
+        {
+            plan = IntegerPlan.Compile(network, kernels);
+        }
+        catch (Exception e) when (e is KernelArgumentException or OverflowException or ArgumentException && e is not InvalidInputException)
+        {
+            // Shapes a hostile or inconsistent file can still hold after its own checks (a window larger than its input,
+            // sums beyond int32): one typed error, as for any other unusable model.
+            throw new UnsupportedModelException($"model '{network.Name}' cannot run on the integer kernels: {e.Message}");
+        }
+        return new QuantizedModel(network, plan, kernels);
     }
 
     /// <summary>Logits of a batch: <paramref name="images"/> holds N whole images (N×C×H×W floats, normalized as in training); <paramref name="logits"/> receives N×<see cref="OutputsPerImage"/>.</summary>
@@ -172,9 +183,14 @@ public sealed unsafe class QuantizedModel : IDisposable
         {
             workspace.EnsureCapacity(batch);
         }
+        catch (OverflowException)
+        {
+            Return(workspace);
+            throw new PredictInputException($"a batch of {batch} images needs more memory than 64-bit sizes hold; use smaller batches");
+        }
         catch
         {
-            workspace.Dispose();
+            Return(workspace);
             throw;
         }
         return workspace;

@@ -71,8 +71,13 @@ public sealed class QuantizedModelFileTests
         {
             var copy = (byte[])bytes.Clone();
             copy[8 + rng.Next(headerLength)] ^= (byte)(1 << rng.Next(8));
-            try { QuantizedModelFile.Parse(copy, "flipped.safetensors"); }
-            catch (ModelFileException) { }
+            try
+            {
+                // A flip that survives the file checks must still give a runnable model or a typed refusal.
+                using var model = QuantizedModel.Create(QuantizedModelFile.Parse(copy, "flipped.safetensors"));
+                model.Predict(new float[model.ImageSize]);
+            }
+            catch (Ompq.Runtime.InvalidInputException) { }
         }
     }
 
