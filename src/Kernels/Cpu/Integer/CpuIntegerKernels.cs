@@ -31,7 +31,7 @@ public sealed unsafe class CpuIntegerKernels : IIntegerKernels
         shape.Validate();
         if (shape.IsDepthwise) return IntegerDepthwise.ScratchBytes(shape, Threads);
         if (IntegerIm2Col.IsDirect(shape)) return 0;
-        return checked((long)shape.N * shape.P * shape.Q * IntegerWeightPacking.PaddedDepth(checked(shape.C * shape.R * shape.S)));
+        return IntegerConvChunks.ScratchBytes(shape, Threads, IntegerWeightPacking.PaddedDepth(checked(shape.C * shape.R * shape.S)));
     }
 
     public void Conv2d(in Conv2dShape shape, ReadOnlySpan<byte> input, CodeGrid inputGrid, PackedInt8Weights weights,
@@ -82,38 +82,23 @@ public sealed unsafe class CpuIntegerKernels : IIntegerKernels
                 return;
             }
             long rows = (long)shape.N * shape.P * shape.Q;
-            byte* a = x;
-            long lda = shape.C;
-            if (!IntegerIm2Col.IsDirect(shape))
-            {
-                a = s;
-                lda = weights.DepthPadded;
-                Im2Col(shape, x, (byte)inputGrid.Zero, s, weights.DepthPadded, rows);
-            }
+            bool direct = IntegerIm2Col.IsDirect(shape);
             var gemm = new IntegerGemm.Job
             {
-                A = a, Lda = lda, Rows = rows, Weights = w, DepthPadded = weights.DepthPadded, Channels = shape.K, Isa = Isa, Epilogue = target,
+                A = x, Lda = direct ? shape.C : weights.DepthPadded, Rows = rows, Weights = w, DepthPadded = weights.DepthPadded,
+                Channels = shape.K, Isa = Isa, Epilogue = target,
             };
-            IntegerGemm.Run(gemm, Threads);
+            if (direct)
+            {
+                IntegerGemm.Run(gemm, Threads);
+                return;
+            }
+            var chunks = new IntegerConvChunks.Job
+            {
+                Shape = shape, Input = x, Zero = (byte)inputGrid.Zero, Scratch = s, ChunkRows = IntegerConvChunks.ChunkRows(rows, Threads), Gemm = gemm,
+            };
+            IntegerConvChunks.Run(chunks, Threads);
         }
-    }
-
-    private void Im2Col(in Conv2dShape shape, byte* x, byte zero, byte* rows, int padded, long count)
-    {
-        if (Threads <= 1 || count < 256)
-        {
-            IntegerIm2Col.Rows(shape, x, zero, rows, padded, 0, count);
-            return;
-        }
-        Im2ColParallel(shape, (nint)x, zero, (nint)rows, padded, count, Threads);
-    }
-
-    // Separate from Im2Col: a lambda's captures would otherwise allocate on every call, serial ones included.
-    private static void Im2ColParallel(Conv2dShape shape, nint input, byte zero, nint output, int padded, long count, int threads)
-    {
-        long per = (count + threads - 1) / threads;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            t => IntegerIm2Col.Rows(shape, (byte*)input, zero, (byte*)output, padded, t * per, Math.Min(count, (t + 1) * per)));
     }
 
     public void QuantizeNchw(int n, int c, int h, int w, ReadOnlySpan<float> input, CodeGrid grid, Span<byte> output)

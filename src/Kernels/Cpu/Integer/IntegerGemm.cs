@@ -13,7 +13,7 @@ internal static unsafe class IntegerGemm
 {
     public const int BlockChannels = 16;
     public const int TileRows = 6;
-    private const int ChunkRows = TileRows * 8;
+    internal const int ChunkRows = TileRows * 8;
 
     internal struct Job
     {
@@ -45,9 +45,12 @@ internal static unsafe class IntegerGemm
         => Parallel.For(0L, units, new ParallelOptions { MaxDegreeOfParallelism = threads }, u => RunUnit(job, u / blocks, (int)(u % blocks)));
 
     private static void RunUnit(in Job job, long chunk, int block)
+        => RunRows(job, chunk * ChunkRows, Math.Min(job.Rows, (chunk + 1) * ChunkRows), block);
+
+    /// <summary>Rows [first, end) of output channel block <paramref name="block"/>.</summary>
+    internal static void RunRows(in Job job, long first, long end, int block)
     {
         int* acc = stackalloc int[TileRows * BlockChannels];
-        long first = chunk * ChunkRows, end = Math.Min(job.Rows, first + ChunkRows);
         int k0 = block * BlockChannels;
         int count = Math.Min(BlockChannels, job.Channels - k0);
         int lanes = job.Isa == IntegerIsa.Avx2 ? 2 : 4;
