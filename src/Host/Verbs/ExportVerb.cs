@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using CommandLine;
+using CommandLine.Text;
 using Ompq.Host.Data;
 using Ompq.Kernels;
 using Ompq.Runtime;
@@ -23,6 +24,13 @@ namespace Ompq.Host.Verbs;
 [Verb("export", HelpText = "Export a quantized model (packed safetensors for `ompq infer` / QuantizedModel, optional ONNX QDQ).")]
 public sealed class ExportVerb : IVerb
 {
+    [Usage(ApplicationAlias = "ompq")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("Export a QAT checkpoint (it carries its bits and activation grids), with its ONNX QDQ form", new ExportVerb { Weights = "qat.safetensors", Out = "resnet20-w4a8.safetensors", Onnx = "resnet20-w4a8.onnx" }),
+        new("Export the float baseline at 4-bit weights, activations calibrated on 256 training images", new ExportVerb { Weights = "models/resnet20-fashion-mnist.safetensors", UniformBits = 4, Out = "resnet20-w4.safetensors" }),
+    ];
+
     [Option("weights", Required = true, HelpText = "Checkpoint (.safetensors from `ompq train`, `qat` or `ptq`) or an .onnx model.")]
     public string Weights { get; set; } = "";
 
@@ -33,10 +41,10 @@ public sealed class ExportVerb : IVerb
     public string? BitsFrom { get; set; }
 
     [Option("act-bits", Default = 8, HelpText = "Float model: width of the calibrated input activations, 2..8 (the image stays at 8).")]
-    public int ActBits { get; set; }
+    public int ActBits { get; set; } = 8;
 
     [Option("calibration", Default = 256, HelpText = "Float model: images whose activation ranges set the grids.")]
-    public int Calibration { get; set; }
+    public int Calibration { get; set; } = 256;
 
     [Option("data", HelpText = "Calibration images: fashion-mnist | mnist | <folder> | synthetic; default: the checkpoint's dataset (synthetic for ONNX).")]
     public string? Data { get; set; }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using CommandLine;
+using CommandLine.Text;
 using Ompq.Host.Data;
 using Ompq.Kernels;
 using Ompq.Kernels.Cpu.Integer;
@@ -15,6 +16,13 @@ namespace Ompq.Host.Verbs;
 [Verb("infer", HelpText = "Run an exported quantized model on images (fashion-mnist | mnist | IDX file | folder); --json for machine output.")]
 public sealed class InferVerb : IVerb
 {
+    [Usage(ApplicationAlias = "ompq")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("Top-1 of an exported model on the Fashion-MNIST test set, as JSON", new InferVerb { Model = "resnet20-w4a8.safetensors", Data = "fashion-mnist", Json = true }),
+        new("The three best classes of each image of an IDX file", new InferVerb { Model = "resnet20-w4a8.safetensors", Data = "images-idx3-ubyte", Top = 3 }),
+    ];
+
     [Option("model", Required = true, HelpText = "Model written by `ompq export` (.safetensors).")]
     public string Model { get; set; } = "";
 
@@ -34,10 +42,10 @@ public sealed class InferVerb : IVerb
     public int? Limit { get; set; }
 
     [Option("batch", Default = 64, HelpText = "Images per Predict call.")]
-    public int Batch { get; set; }
+    public int Batch { get; set; } = 64;
 
     [Option("top", Default = 1, HelpText = "Classes listed per image.")]
-    public int Top { get; set; }
+    public int Top { get; set; } = 1;
 
     [Option("threads", Default = 0, HelpText = "Workers per call (0 = all cores).")]
     public int Threads { get; set; }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using CommandLine;
+using CommandLine.Text;
 using Ompq.Host.Data;
 using Ompq.Kernels.Cpu.Integer;
 using Ompq.Runtime;
@@ -17,17 +18,23 @@ namespace Ompq.Host.Verbs;
 [Verb("serve-bench", HelpText = "Concurrent batch-1 Predict load on an exported model: throughput, p50/p99 latency, allocations per call.")]
 public sealed class ServeBenchVerb : IVerb
 {
+    [Usage(ApplicationAlias = "ompq")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("Four concurrent clients for 10 s, figures as JSON", new ServeBenchVerb { Model = "resnet20-w4a8.safetensors", Clients = 4, Seconds = 10, Json = true }),
+    ];
+
     [Option("model", Required = true, HelpText = "Model written by `ompq export` (.safetensors).")]
     public string Model { get; set; } = "";
 
     [Option("clients", Default = 2, HelpText = "Concurrent client threads.")]
-    public int Clients { get; set; }
+    public int Clients { get; set; } = 2;
 
     [Option("seconds", Default = 5.0, HelpText = "Measured time (after a warm-up of a tenth of it, at most 1 s).")]
-    public double Seconds { get; set; }
+    public double Seconds { get; set; } = 5.0;
 
     [Option("threads", Default = 1, HelpText = "Workers per Predict call (1 suits concurrent clients).")]
-    public int Threads { get; set; }
+    public int Threads { get; set; } = 1;
 
     [Option("isa", HelpText = "Integer kernel path: vnni | avx2 | portable (default: the best this CPU runs).")]
     public string? Isa { get; set; }
