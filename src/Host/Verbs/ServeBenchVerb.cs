@@ -100,8 +100,9 @@ public sealed class ServeBenchVerb : IVerb
             var mine = latencies[client] = new List<long>(1 << 16);
             start.SignalAndWait();
             int image = client;
-            // A few calls whatever the clock says: each client's first call creates its pooled workspace.
-            for (int warm = 0; warm < 5 || Stopwatch.GetTimestamp() < Volatile.Read(ref measureFrom); warm++)
+            // Some calls whatever the clock says: each client's first call creates its pooled workspace, and the
+            // first few dozen run code the JIT is still replacing by optimized code.
+            for (int warm = 0; warm < 50 || Stopwatch.GetTimestamp() < Volatile.Read(ref measureFrom); warm++)
             {
                 model.Predict(images.AsSpan(image % 16 * model.ImageSize, model.ImageSize), logits);
                 image++;
