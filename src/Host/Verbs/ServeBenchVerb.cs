@@ -92,27 +92,31 @@ public sealed class ServeBenchVerb : IVerb
         var allocated = new long[clients];
         var counts = new long[clients];
         double warmup = Math.Min(1.0, seconds / 10);
-        using var start = new Barrier(clients + 1);
-        long measureFrom = 0, measureTo = 0;
+        long measureTo = 0;
+        // Every client warms up first; the measured window starts when the last one is done, so a slow warm-up on a
+        // loaded machine shortens nothing.
+        using var warmed = new Barrier(clients, _ => Volatile.Write(ref measureTo, Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency)));
         var threads = Enumerable.Range(0, clients).Select(client => new Thread(() =>
         {
             var logits = new float[model.OutputsPerImage];
             var mine = latencies[client] = new List<long>(1 << 16);
-            start.SignalAndWait();
             int image = client;
+            long warmUntil = Stopwatch.GetTimestamp() + (long)(warmup * Stopwatch.Frequency);
             // Some calls whatever the clock says: each client's first call creates its pooled workspace, and the
             // first few dozen run code the JIT is still replacing by optimized code.
-            for (int warm = 0; warm < 50 || Stopwatch.GetTimestamp() < Volatile.Read(ref measureFrom); warm++)
+            for (int warm = 0; warm < 50 || Stopwatch.GetTimestamp() < warmUntil; warm++)
             {
                 model.Predict(images.AsSpan(image % 16 * model.ImageSize, model.ImageSize), logits);
                 image++;
             }
+            warmed.SignalAndWait();
+            long end = Volatile.Read(ref measureTo);
             long before = GC.GetAllocatedBytesForCurrentThread();
             long calls = 0;
             while (true)
             {
                 long t0 = Stopwatch.GetTimestamp();
-                if (t0 >= measureTo) break;
+                if (t0 >= end) break;
                 model.Predict(images.AsSpan(image % 16 * model.ImageSize, model.ImageSize), logits);
                 long t1 = Stopwatch.GetTimestamp();
                 if (mine.Count < mine.Capacity) mine.Add(t1 - t0);
@@ -123,10 +127,6 @@ public sealed class ServeBenchVerb : IVerb
             counts[client] = calls;
         }) { IsBackground = true }).ToList();
         threads.ForEach(t => t.Start());
-        long now = Stopwatch.GetTimestamp();
-        measureFrom = now + (long)(warmup * Stopwatch.Frequency);
-        measureTo = measureFrom + (long)(seconds * Stopwatch.Frequency);
-        start.SignalAndWait();
         threads.ForEach(t => t.Join());
         var all = latencies.SelectMany(l => l).Order().ToArray();
         long requests = counts.Sum();
