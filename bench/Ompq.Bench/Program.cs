@@ -14,6 +14,7 @@ namespace Ompq.Bench;
 ///   dotnet run -c Release --project bench/Ompq.Bench -- [--quick] [--filter TEXT] [--write-readme]
 ///   dotnet run -c Release --project bench/Ompq.Bench -- --search      (the whole ResNet-18 search and its phases)
 ///   dotnet run -c Release --project bench/Ompq.Bench -- --training [--rounds N]   (a resnet20 training step)
+///   dotnet run -c Release --project bench/Ompq.Bench -- --inference [--rounds N] [--threads T]   (quantized inference vs fp32 and ONNX Runtime)
 /// Anything else on the command line goes to BenchmarkDotNet's own switcher (e.g. --list flat).
 /// </summary>
 public static class Program
@@ -28,6 +29,15 @@ public static class Program
         bool search = Take(rest, "--search");
         bool training = Take(rest, "--training");
         string? rounds = TakeValue(rest, "--rounds");
+        if (Take(rest, "--inference"))
+        {
+            int threads = int.Parse(TakeValue(rest, "--threads") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+            string onnx = TakeValue(rest, "--onnx") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
+                ".nuget/packages/microsoft.ml.dnnimagefeaturizer.resnet18/0.23.1/tools/DnnImageModels/ResNet18Onnx/ResNet18.onnx");
+            string resnet20 = TakeValue(rest, "--resnet20") ?? Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(FindReadme()))!, "models", "resnet20-fashion-mnist.safetensors");
+            Console.WriteLine(InferenceComparison.Run(rounds is null ? 9 : int.Parse(rounds, CultureInfo.InvariantCulture), threads, onnx, resnet20));
+            return 0;
+        }
 
         var job = Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("ShortRun-InProcess");
         var config = ManualConfig.Create(DefaultConfig.Instance).AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);

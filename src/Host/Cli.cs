@@ -25,6 +25,9 @@ public static class Cli
         typeof(QatVerb),
         typeof(PtqVerb),
         typeof(EvalVerb),
+        typeof(ExportVerb),
+        typeof(InferVerb),
+        typeof(ServeBenchVerb),
         typeof(ReproduceVerb),
         typeof(DemoVerb),
     ];
