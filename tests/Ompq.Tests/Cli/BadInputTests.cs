@@ -145,7 +145,7 @@ public sealed class BadInputTests
 
     [Fact]
     public void UnknownVerbIsOneLineListingTheVerbs() =>
-        AssertBadInput(CliRunner.Run("frobnicate"), "expected one of the verbs devices, search, train, qat, eval, bench");
+        AssertBadInput(CliRunner.Run("frobnicate"), "expected one of the verbs devices, search, train, qat, ptq, eval, bench");
 
     [Fact]
     public void HelpIsNotAnError()
@@ -155,6 +155,6 @@ public sealed class BadInputTests
         Assert.Contains("--size-mb", r.Out);
         var top = CliRunner.Run("--help");
         Assert.Equal(0, top.ExitCode);
-        foreach (var verb in new[] { "devices", "search", "train", "eval", "bench" }) Assert.Contains($"  {verb} ", top.Out);
+        foreach (var verb in new[] { "devices", "search", "train", "ptq", "eval", "bench" }) Assert.Contains($"  {verb} ", top.Out);
     }
 }
