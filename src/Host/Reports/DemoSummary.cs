@@ -6,7 +6,7 @@ namespace Ompq.Host.Reports;
 
 /// <summary>What `ompq demo` tells the user at the end: bits per unit, size and top-1 before/after, the files.</summary>
 public sealed record DemoSummary(
-    string Model, string Data, double Top1Before, double Top1After, double FloatMiB, double QuantizedMiB, double BudgetMiB,
+    string Model, string Data, int TestImages, double Top1Before, double Top1After, double FloatMiB, double QuantizedMiB, double BudgetMiB,
     IReadOnlyList<(string Unit, long Params, int Bits)> Units, double SearchSeconds, long ExportedBytes,
     string Report, string Plots, string Checkpoint, string Exported)
 {
@@ -20,7 +20,7 @@ public sealed record DemoSummary(
         foreach (var (unit, parameters, bits) in Units) o.WriteLine(I($"{unit,-24} {parameters,7}  {bits,4}"));
         o.WriteLine();
         o.WriteLine(I($"size   {FloatMiB:F3} MiB fp32 → {QuantizedMiB:F3} MiB (budget {BudgetMiB:F3} MiB, {FloatMiB / QuantizedMiB:F1}× smaller)"));
-        o.WriteLine(I($"top-1  {Top1Before * 100:F2} % → {Top1After * 100:F2} % ({(Top1After - Top1Before) * 100:+0.00;-0.00} points) on the whole test set"));
+        o.WriteLine(I($"top-1  {Top1Before * 100:F2} % → {Top1After * 100:F2} % ({(Top1After - Top1Before) * 100:+0.00;-0.00} points) on {TestImages} test images"));
         o.WriteLine();
         o.WriteLine($"search report  {Report}");
         o.WriteLine($"plots          {Plots}");
@@ -36,6 +36,7 @@ public sealed record DemoSummary(
             w.WriteStartObject();
             w.WriteString("model", Model);
             w.WriteString("data", Data);
+            w.WriteNumber("test_images", TestImages);
             w.WriteNumber("top1_before", Top1Before);
             w.WriteNumber("top1_after", Top1After);
             w.WriteNumber("size_mib_fp32", FloatMiB);

@@ -38,6 +38,15 @@ public sealed class DemoVerb : IVerb
     [Option("data-dir", HelpText = "Folder of the Fashion-MNIST IDX files (default: where the Debian package puts them).")]
     public string? DataDir { get; set; }
 
+    [Option("calibration", Default = 512, HelpText = "Calibration images of the PTQ.")]
+    public int Calibration { get; set; } = 512;
+
+    [Option("iterations", Default = 100, HelpText = "Reconstruction steps per block of the PTQ (the reproduction runs 200).")]
+    public int Iterations { get; set; } = 100;
+
+    [Option("test-limit", HelpText = "Evaluate on the first N test images only (default: the whole test set).")]
+    public int? TestLimit { get; set; }
+
     [Option("json", HelpText = "Print the report as JSON.")]
     public bool Json { get; set; }
 
@@ -59,6 +68,7 @@ public sealed class DemoVerb : IVerb
         using (var model = checkpoint.CreateModel(Weights)) budget = ReproductionPlan.BudgetMiB(model, Regime.Ptq, AverageBits);
         string data = checkpoint.Dataset;
         string[] dataDir = DataDir is null ? [] : ["--data-dir", DataDir];
+        string[] limit = TestLimit is { } n ? ["--limit", n.ToString(CultureInfo.InvariantCulture)] : [];
         var steps = new List<string[]>();
         JsonElement Step(string title, string[] args)
         {
@@ -67,14 +77,17 @@ public sealed class DemoVerb : IVerb
             return ReproductionRunner.Invoke(args, out _, context.Error, context.InteractiveError && !Json);
         }
 
-        var before = Step("float model", ["eval", "--weights", Weights, "--data", data, .. dataDir, "--json"]);
+        var before = Step("float model", ["eval", "--weights", Weights, "--data", data, .. dataDir, .. limit, "--json"]);
         var search = Step("OMPQ search", ["search", "--model", checkpoint.Model.Name, "--weights", Weights, "--data", data, .. dataDir,
             "--mode", "ptq", "--bits", Bits, "--size-mb", budget.ToString("R", CultureInfo.InvariantCulture), "--plots", plots, "--out", report, "--json"]);
-        Step("post-training quantization", ["ptq", "--weights", Weights, "--data", data, .. dataDir, "--bits-from", report, "--no-test", "--out", quantized, "--json"]);
-        var after = Step("quantized model", ["eval", "--weights", quantized, "--data", data, .. dataDir, "--json"]);
+        // A short reconstruction (the reproduction runs the full one): the demo is meant to finish in about a minute.
+        Step("post-training quantization", ["ptq", "--weights", Weights, "--data", data, .. dataDir, "--bits-from", report,
+            "--iterations", Iterations.ToString(CultureInfo.InvariantCulture), "--calibration", Calibration.ToString(CultureInfo.InvariantCulture),
+            "--no-test", "--out", quantized, "--json"]);
+        var after = Step("quantized model", ["eval", "--weights", quantized, "--data", data, .. dataDir, .. limit, "--json"]);
         Step("export", ["export", "--weights", quantized, "--out", exported, "--json"]);
 
-        var summary = new DemoSummary(checkpoint.Model.Name, data,
+        var summary = new DemoSummary(checkpoint.Model.Name, data, after.GetProperty("images").GetInt32(),
             before.GetProperty("top1").GetDouble(), after.GetProperty("top1").GetDouble(),
             FloatSizeMiB(search), search.GetProperty("size_mib").GetDouble(), budget,
             search.GetProperty("units").EnumerateArray().Select(u => (u.GetProperty("name").GetString()!, u.GetProperty("params").GetInt64(), u.GetProperty("bits").GetInt32())).ToList(),
