@@ -14,8 +14,9 @@ internal static unsafe class Gram
     private const int Block = 4;
     private const int Chunk = 256;
 
-    public static void Compute(int n, long d, float* x, float* k, int threads)
+    public static void Compute(int n, long d, float* x, float* k, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         int blocks = (n + Block - 1) / Block;
         int pairs = blocks * (blocks + 1) / 2;
         int workers = (int)Math.Clamp((long)n * n * d / (1L << 22), 1, threads);
@@ -35,7 +36,10 @@ internal static unsafe class Gram
                 int pair = 0;
                 for (int bi = 0; bi < blocks; bi++)
                     for (int bj = bi; bj < blocks; bj++, pair++)
-                        BlockPair((float*)xs, n, d, bi * Block, bj * Block, chunk, chunkEnd, acc + pair * Block * Block);
+                    {
+                        if (simd) BlockPair((float*)xs, n, d, bi * Block, bj * Block, chunk, chunkEnd, acc + pair * Block * Block);
+                        else PortableBlockPair((float*)xs, n, d, bi * Block, bj * Block, chunk, chunkEnd, (float*)(acc + pair * Block * Block));
+                    }
             }
             fixed (float* result = &partial[worker * n * n])
                 Reduce(n, blocks, acc, result);
@@ -95,6 +99,35 @@ internal static unsafe class Gram
         acc[4] = s10; acc[5] = s11; acc[6] = s12; acc[7] = s13;
         acc[8] = s20; acc[9] = s21; acc[10] = s22; acc[11] = s23;
         acc[12] = s30; acc[13] = s31; acc[14] = s32; acc[15] = s33;
+    }
+
+    /// <summary>
+    /// The portable form of <see cref="BlockPair"/> with the same 8 lanes per accumulator: one pair of rows at a time in two
+    /// <see cref="Vector128{T}"/> halves (a chunk's 8 rows stay in L1, so re-reading them per pair is cheap), the
+    /// chunk's last partial group of 8 added lane by lane.
+    /// </summary>
+    private static void PortableBlockPair(float* x, int n, long d, int i0, int j0, long start, long end, float* acc)
+    {
+        long full = start + (end - start) / 8 * 8;
+        for (int a = 0; a < Block; a++)
+        {
+            float* rowA = x + Math.Min(i0 + a, n - 1) * d;
+            for (int b = 0; b < Block; b++)
+            {
+                float* rowB = x + Math.Min(j0 + b, n - 1) * d;
+                float* lanes = acc + (a * Block + b) * 8;
+                var low = Vector128.Load(lanes);
+                var high = Vector128.Load(lanes + 4);
+                for (long p = start; p < full; p += 8)
+                {
+                    low = Vector128.MultiplyAddEstimate(Vector128.Load(rowA + p), Vector128.Load(rowB + p), low);
+                    high = Vector128.MultiplyAddEstimate(Vector128.Load(rowA + p + 4), Vector128.Load(rowB + p + 4), high);
+                }
+                low.Store(lanes);
+                high.Store(lanes + 4);
+                for (long p = full; p < end; p++) lanes[p - full] += rowA[p] * rowB[p];
+            }
+        }
     }
 
     /// <summary>Horizontal sums of the accumulators into the upper triangle of result[n×n].</summary>
