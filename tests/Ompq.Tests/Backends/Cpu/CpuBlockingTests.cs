@@ -61,6 +61,6 @@ public sealed class CpuBlockingTests
         Assert.False(CpuIsa.Portable.HasAvx2());
         Assert.True(CpuIsas.IsSupported(CpuIsas.Best));
         using var kernels = new CpuKernels(isa: CpuIsa.Portable);
-        Assert.EndsWith("(portable)", kernels.Info.Name);
+        Assert.EndsWith("(portable)", kernels.Info.DeviceName);
     }
 }
