@@ -22,9 +22,9 @@ internal static unsafe class Conv2d
             else PortableDepthwise.Forward(s, x, w, bias, y, epilogue, threads);
             return;
         }
-        // With 512-bit vectors the direct kernel outruns the GEMM's packing on windows (1×1 windows have nothing to pack).
-        // Only for reductions of one GEMM slice: there both sum every output in the same order, so the result stays
-        // bit-identical to the AVX2 path (training trajectories measured on either path match).
+        // With 512-bit vectors the direct kernel outruns the GEMM's packing on windows (1×1 windows have nothing to pack;
+        // measured against the AVX2 GEMM, before the 512-bit one existed). Only for reductions of one AVX2 GEMM slice:
+        // there both sum every output in the same order, so those layers stay bit-identical to the AVX2 path.
         if (isa == CpuIsa.Avx512 && s.R * s.S > 1 && s.CPerGroup * s.R * s.S <= GemmBlocking.For(CpuIsa.Avx2).KC && StrideOneConv.Applies(s))
         {
             StrideOneConv.Run(s, x, w, false, bias, epilogue, y, threads, isa);
