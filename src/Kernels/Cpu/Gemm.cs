@@ -29,7 +29,8 @@ internal static unsafe class Gemm
         }
     }
 
-    private static void Run<TK, TA, TB, TC>(int m, int n, int k, TA a, TB b, float beta, TC c, RowEpilogue epilogue, int threads,
+    /// <summary>The driver for one micro-kernel and blocking (internal so a kernel lab can time candidate tiles with it).</summary>
+    internal static void Run<TK, TA, TB, TC>(int m, int n, int k, TA a, TB b, float beta, TC c, RowEpilogue epilogue, int threads,
         GemmBlocking blocking)
         where TK : struct, IMicroKernel
         where TA : struct, IPackA
