@@ -7,8 +7,9 @@ namespace Ompq.Kernels.Cpu;
 internal static unsafe class BatchNorm
 {
     public static void Inference(ChannelShape shape, float* x, float* gamma, float* beta, float* mean, float* variance,
-        float eps, float* y, Activation activation, int threads)
+        float eps, float* y, Activation activation, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         var a = new float[shape.C];
         var b = new float[shape.C];
         for (int c = 0; c < shape.C; c++)
@@ -25,7 +26,7 @@ internal static unsafe class BatchNorm
             var va = Vector256.Create(a[c]);
             var vb = Vector256.Create(b[c]);
             long i = 0;
-            for (; i + 8 <= spatial; i += 8)
+            for (; simd && i + 8 <= spatial; i += 8)
                 Avx.Store(yp + i, Activations.Apply(activation, Fma.MultiplyAdd(Avx.LoadVector256(xp + i), va, vb)));
             for (; i < spatial; i++) yp[i] = Activations.Apply(activation, MathF.FusedMultiplyAdd(xp[i], a[c], b[c]));
         });

@@ -18,8 +18,9 @@ internal static unsafe class BatchNormTraining
     private const int BackwardPartials = 2;
 
     public static void Forward(ChannelShape s, float* x, float* gamma, float* beta, float* runningMean, float* runningVar,
-        float momentum, float eps, float* y, float* saveMean, float* saveInvStd, int threads)
+        float momentum, float eps, float* y, float* saveMean, float* saveInvStd, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         int planes = s.N * s.C;
         long spatial = s.Spatial;
         // Partials first, then per-channel scale and shift (2·C floats) behind them.
@@ -31,7 +32,7 @@ internal static unsafe class BatchNormTraining
         CpuParallel.ForRange(planes, threads, PlanesPerChunk(spatial), (first, last) =>
         {
             for (long plane = first; plane < last; plane++)
-                PlaneMoments((float*)xs + plane * spatial, spatial, (double*)ps + ForwardPartials * plane);
+                PlaneMoments((float*)xs + plane * spatial, spatial, (double*)ps + ForwardPartials * plane, simd);
         }, chunksPerThread: 4);
 
         double count = (double)s.N * spatial;
@@ -71,14 +72,15 @@ internal static unsafe class BatchNormTraining
             {
                 int c = (int)(plane % channels);
                 ScaleShift((float*)xs + plane * spatial, (float*)ys + plane * spatial, spatial,
-                    ((float*)scales)[c], ((float*)shifts)[c]);
+                    ((float*)scales)[c], ((float*)shifts)[c], simd);
             }
         }, chunksPerThread: 4);
     }
 
     public static void Backward(ChannelShape s, float* x, float* dy, float* gamma, float* saveMean, float* saveInvStd,
-        float* dx, float* dgamma, float* dbeta, int threads)
+        float* dx, float* dgamma, float* dbeta, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         int planes = s.N * s.C, channels = s.C;
         long spatial = s.Spatial;
         // Partials, then per channel the three coefficients of dx = a·dy + b·(x − mean) + k.
@@ -91,7 +93,7 @@ internal static unsafe class BatchNormTraining
         {
             for (long plane = first; plane < last; plane++)
                 PlaneGradientSums((float*)xs + plane * spatial, (float*)dys + plane * spatial, spatial,
-                    ((float*)means)[plane % channels], (double*)ps + BackwardPartials * plane);
+                    ((float*)means)[plane % channels], (double*)ps + BackwardPartials * plane, simd);
         }, chunksPerThread: 4);
 
         double count = (double)s.N * spatial;
@@ -122,7 +124,7 @@ internal static unsafe class BatchNormTraining
             {
                 int c = (int)(plane % channels);
                 InputGradient((float*)xs + plane * spatial, (float*)dys + plane * spatial, (float*)dxs + plane * spatial, spatial,
-                    ((float*)means)[c], ((float*)dyScales)[c], ((float*)centredScales)[c], ((float*)offsets)[c]);
+                    ((float*)means)[c], ((float*)dyScales)[c], ((float*)centredScales)[c], ((float*)offsets)[c], simd);
             }
         }, chunksPerThread: 4);
     }
@@ -134,17 +136,17 @@ internal static unsafe class BatchNormTraining
     /// Two passes over one plane (the second from cache): shift a = plane mean in fp32, then Σ(x − a) and Σ(x − a)²,
     /// so the squares never cancel against a large mean.
     /// </summary>
-    private static void PlaneMoments(float* x, long length, double* partials)
+    private static void PlaneMoments(float* x, long length, double* partials, bool simd)
     {
         var acc0 = Vector256<float>.Zero;
         var acc1 = Vector256<float>.Zero;
         long i = 0;
-        for (; i + 16 <= length; i += 16)
+        for (; simd && i + 16 <= length; i += 16)
         {
             acc0 += Avx.LoadVector256(x + i);
             acc1 += Avx.LoadVector256(x + i + 8);
         }
-        for (; i + 8 <= length; i += 8) acc0 += Avx.LoadVector256(x + i);
+        for (; simd && i + 8 <= length; i += 8) acc0 += Avx.LoadVector256(x + i);
         float sum = Vector256.Sum(acc0 + acc1);
         for (; i < length; i++) sum += x[i];
         float shift = sum / length;
@@ -155,7 +157,7 @@ internal static unsafe class BatchNormTraining
         var q0 = Vector256<float>.Zero;
         var q1 = Vector256<float>.Zero;
         i = 0;
-        for (; i + 16 <= length; i += 16)
+        for (; simd && i + 16 <= length; i += 16)
         {
             var t0 = Avx.LoadVector256(x + i) - a;
             var t1 = Avx.LoadVector256(x + i + 8) - a;
@@ -164,7 +166,7 @@ internal static unsafe class BatchNormTraining
             q0 = Fma.MultiplyAdd(t0, t0, q0);
             q1 = Fma.MultiplyAdd(t1, t1, q1);
         }
-        for (; i + 8 <= length; i += 8)
+        for (; simd && i + 8 <= length; i += 8)
         {
             var t = Avx.LoadVector256(x + i) - a;
             d0 += t;
@@ -182,7 +184,7 @@ internal static unsafe class BatchNormTraining
         partials[2] = squares;
     }
 
-    private static void PlaneGradientSums(float* x, float* dy, long length, float mean, double* partials)
+    private static void PlaneGradientSums(float* x, float* dy, long length, float mean, double* partials, bool simd)
     {
         var m = Vector256.Create(mean);
         var s0 = Vector256<float>.Zero;
@@ -190,7 +192,7 @@ internal static unsafe class BatchNormTraining
         var p0 = Vector256<float>.Zero;
         var p1 = Vector256<float>.Zero;
         long i = 0;
-        for (; i + 16 <= length; i += 16)
+        for (; simd && i + 16 <= length; i += 16)
         {
             var g0 = Avx.LoadVector256(dy + i);
             var g1 = Avx.LoadVector256(dy + i + 8);
@@ -199,7 +201,7 @@ internal static unsafe class BatchNormTraining
             p0 = Fma.MultiplyAdd(g0, Avx.LoadVector256(x + i) - m, p0);
             p1 = Fma.MultiplyAdd(g1, Avx.LoadVector256(x + i + 8) - m, p1);
         }
-        for (; i + 8 <= length; i += 8)
+        for (; simd && i + 8 <= length; i += 8)
         {
             var g = Avx.LoadVector256(dy + i);
             s0 += g;
@@ -215,24 +217,25 @@ internal static unsafe class BatchNormTraining
         partials[1] = product;
     }
 
-    private static void ScaleShift(float* x, float* y, long length, float scale, float shift)
+    private static void ScaleShift(float* x, float* y, long length, float scale, float shift, bool simd)
     {
         var a = Vector256.Create(scale);
         var b = Vector256.Create(shift);
         long i = 0;
-        for (; i + 8 <= length; i += 8) Avx.Store(y + i, Fma.MultiplyAdd(Avx.LoadVector256(x + i), a, b));
+        for (; simd && i + 8 <= length; i += 8) Avx.Store(y + i, Fma.MultiplyAdd(Avx.LoadVector256(x + i), a, b));
         for (; i < length; i++) y[i] = MathF.FusedMultiplyAdd(x[i], scale, shift);
     }
 
     /// <summary>dx = dyScale·dy + centredScale·(x − mean) + offset; reads each element before writing it, so dx may alias x or dy.</summary>
-    private static void InputGradient(float* x, float* dy, float* dx, long length, float mean, float dyScale, float centredScale, float offset)
+    private static void InputGradient(float* x, float* dy, float* dx, long length, float mean, float dyScale, float centredScale, float offset,
+        bool simd)
     {
         var m = Vector256.Create(mean);
         var a = Vector256.Create(dyScale);
         var b = Vector256.Create(centredScale);
         var k = Vector256.Create(offset);
         long i = 0;
-        for (; i + 8 <= length; i += 8)
+        for (; simd && i + 8 <= length; i += 8)
             Avx.Store(dx + i, Fma.MultiplyAdd(b, Avx.LoadVector256(x + i) - m, Fma.MultiplyAdd(a, Avx.LoadVector256(dy + i), k)));
         for (; i < length; i++)
             dx[i] = MathF.FusedMultiplyAdd(centredScale, x[i] - mean, MathF.FusedMultiplyAdd(dyScale, dy[i], offset));

@@ -16,8 +16,9 @@ internal static unsafe class ChannelSum
     /// <summary>Below this inner size rows are summed as whole vectors across channels rather than channel by channel.</summary>
     private const long ShortInner = 16;
 
-    public static void Compute(long outer, int channels, long inner, float* x, float* sums, int threads)
+    public static void Compute(long outer, int channels, long inner, float* x, float* sums, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         long rowLength = channels * inner;
         long rowsPerChunk = Math.Clamp(ItemElements / rowLength, 1, outer);
         int chunks = checked((int)((outer + rowsPerChunk - 1) / rowsPerChunk));
@@ -33,8 +34,8 @@ internal static unsafe class ChannelSum
             fixed (float* partial = &partials[(long)chunk * channels + c0])
             {
                 float* first = (float*)xs + row0 * rowLength + c0 * inner;
-                if (inner < ShortInner) ShortRows(first, rows, rowLength, count, inner, partial);
-                else LongRows(first, rows, rowLength, count, inner, partial);
+                if (inner < ShortInner) ShortRows(first, rows, rowLength, count, inner, partial, simd);
+                else LongRows(first, rows, rowLength, count, inner, partial, simd);
             }
         });
         for (int c = 0; c < channels; c++)
@@ -46,18 +47,18 @@ internal static unsafe class ChannelSum
     }
 
     /// <summary>Each (row, channel) run summed on its own, then the runs added row by row.</summary>
-    private static void LongRows(float* x, long rows, long rowLength, int channels, long inner, float* partial)
+    private static void LongRows(float* x, long rows, long rowLength, int channels, long inner, float* partial, bool simd)
     {
         for (int c = 0; c < channels; c++)
         {
             float total = 0f;
-            for (long row = 0; row < rows; row++) total += Sum(x + row * rowLength + c * inner, inner);
+            for (long row = 0; row < rows; row++) total += Sum(x + row * rowLength + c * inner, inner, simd);
             partial[c] = total;
         }
     }
 
     /// <summary>Short runs: add the rows' channels×inner blocks as vectors, then each channel's few inner columns.</summary>
-    private static void ShortRows(float* x, long rows, long rowLength, int channels, long inner, float* partial)
+    private static void ShortRows(float* x, long rows, long rowLength, int channels, long inner, float* partial, bool simd)
     {
         long width = channels * inner;
         float* columns = ThreadScratch.Get(0, width);
@@ -66,7 +67,7 @@ internal static unsafe class ChannelSum
         {
             float* src = x + row * rowLength;
             long i = 0;
-            for (; i + 8 <= width; i += 8) Avx.Store(columns + i, Avx.LoadVector256(columns + i) + Avx.LoadVector256(src + i));
+            for (; simd && i + 8 <= width; i += 8) Avx.Store(columns + i, Avx.LoadVector256(columns + i) + Avx.LoadVector256(src + i));
             for (; i < width; i++) columns[i] += src[i];
         }
         for (int c = 0; c < channels; c++)
@@ -78,18 +79,18 @@ internal static unsafe class ChannelSum
     }
 
     /// <summary>Sum of a contiguous run with four vector accumulators, combined in a fixed order.</summary>
-    public static float Sum(float* x, long length)
+    public static float Sum(float* x, long length, bool simd)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         long i = 0;
-        for (; i + 32 <= length; i += 32)
+        for (; simd && i + 32 <= length; i += 32)
         {
             a0 += Avx.LoadVector256(x + i);
             a1 += Avx.LoadVector256(x + i + 8);
             a2 += Avx.LoadVector256(x + i + 16);
             a3 += Avx.LoadVector256(x + i + 24);
         }
-        for (; i + 8 <= length; i += 8) a0 += Avx.LoadVector256(x + i);
+        for (; simd && i + 8 <= length; i += 8) a0 += Avx.LoadVector256(x + i);
         var v = (a0 + a1) + (a2 + a3);
         var half = v.GetLower() + v.GetUpper();
         float total = (half.GetElement(0) + half.GetElement(1)) + (half.GetElement(2) + half.GetElement(3));

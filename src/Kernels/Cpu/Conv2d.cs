@@ -5,7 +5,8 @@ namespace Ompq.Kernels.Cpu;
 /// packed on the fly from the input (<see cref="ConvB"/>), or is the NCHW input itself for 1×1 stride-1
 /// unpadded convolutions. Bias, activation and fake quant are fused into the tile stores.
 /// Depthwise convolutions go to their own direct kernel, and on AVX-512 stride-1 windows with reductions of at most
-/// <see cref="Gemm.KC"/> to <see cref="StrideOneConv"/>.
+/// one AVX2 GEMM slice (<see cref="GemmBlocking.KC"/>) to <see cref="StrideOneConv"/>. The portable path runs the same GEMM
+/// route with its own micro-kernel and element-wise packing, and its own depthwise kernel.
 /// </summary>
 internal static unsafe class Conv2d
 {
@@ -17,13 +18,14 @@ internal static unsafe class Conv2d
         var s = shape;
         if (s.IsDepthwise)
         {
-            DepthwiseConv2d.Forward(s, x, w, bias, y, epilogue, threads);
+            if (isa.HasAvx2()) DepthwiseConv2d.Forward(s, x, w, bias, y, epilogue, threads);
+            else PortableDepthwise.Forward(s, x, w, bias, y, epilogue, threads);
             return;
         }
-        // With 512-bit vectors the direct kernel outruns the GEMM's packing on windows (1×1 windows have nothing to pack).
-        // Only for reductions of one GEMM slice: there both sum every output in the same order, so the result stays
-        // bit-identical to the AVX2 path (training trajectories measured on either path match).
-        if (isa == CpuIsa.Avx512 && s.R * s.S > 1 && s.CPerGroup * s.R * s.S <= Gemm.KC && StrideOneConv.Applies(s))
+        // With 512-bit vectors the direct kernel outruns the GEMM's packing on windows (1×1 windows have nothing to pack;
+        // measured against the AVX2 GEMM, before the 512-bit one existed). Only for reductions of one AVX2 GEMM slice:
+        // there both sum every output in the same order, so those layers stay bit-identical to the AVX2 path.
+        if (isa == CpuIsa.Avx512 && s.R * s.S > 1 && s.CPerGroup * s.R * s.S <= GemmBlocking.For(CpuIsa.Avx2).KC && StrideOneConv.Applies(s))
         {
             StrideOneConv.Run(s, x, w, false, bias, epilogue, y, threads, isa);
             return;
@@ -33,11 +35,11 @@ internal static unsafe class Conv2d
         int gemmThreads = parallelItems ? 1 : threads;
         // Weights are packed once here and shared: per image they would cost as much as a deep layer's GEMM.
         int kg = s.KPerGroup, depth = s.CPerGroup * s.R * s.S;
-        long groupPanels = PrePackedA.Size(kg, depth);
+        long groupPanels = PrePackedA.Size(kg, depth, isa);
         float* packed = ThreadScratch.Get(ThreadScratch.SharedOperand, groupPanels * s.Groups);
         var weights = new PrePackedA[s.Groups];
         for (int g = 0; g < s.Groups; g++)
-            weights[g] = PrePackedA.Pack(new DenseA(w + (long)g * kg * depth, depth, false, 1f), kg, depth, packed + g * groupPanels);
+            weights[g] = PrePackedA.Pack(new DenseA(w + (long)g * kg * depth, depth, false, 1f), kg, depth, packed + g * groupPanels, isa);
         nint xs = (nint)x, bs = (nint)bias, ys = (nint)y;
         int pixels = s.P * s.Q;
         if (pixels < BatchBelowPixels && s.InputSize < int.MaxValue / 2)
@@ -45,29 +47,30 @@ internal static unsafe class Conv2d
             // Small planes leave the last column panel of each image mostly empty: run all images as one GEMM.
             for (int g = 0; g < s.Groups; g++)
             {
-                var columns = new ConvB(x + (long)g * s.CPerGroup * s.H * s.W, s, s.C * s.H * s.W);
+                var columns = new ConvB(x + (long)g * s.CPerGroup * s.H * s.W, s, s.C * s.H * s.W, isa);
                 var output = new ImagesC(y + (long)g * kg * pixels, pixels, (long)s.K * pixels);
-                var store = new RowEpilogue(bias != null ? bias + g * kg : null, epilogue);
-                Gemm.Run(kg, s.N * pixels, depth, weights[g], columns, 0f, output, store, threads);
+                var store = new RowEpilogue(bias != null ? bias + g * kg : null, epilogue, isa);
+                Gemm.Run(kg, s.N * pixels, depth, weights[g], columns, 0f, output, store, threads, isa);
             }
             return;
         }
         CpuParallel.For(items, parallelItems ? threads : 1, item =>
-            Item(s, item / s.Groups, item % s.Groups, (float*)xs, weights[item % s.Groups], (float*)bs, (float*)ys, epilogue, gemmThreads));
+            Item(s, item / s.Groups, item % s.Groups, (float*)xs, weights[item % s.Groups], (float*)bs, (float*)ys, epilogue, gemmThreads, isa));
     }
 
-    private static void Item(in Conv2dShape s, int image, int group, float* x, PrePackedA weights, float* bias, float* y, Epilogue epilogue, int threads)
+    private static void Item(in Conv2dShape s, int image, int group, float* x, PrePackedA weights, float* bias, float* y, Epilogue epilogue, int threads,
+        CpuIsa isa)
     {
         int plane = s.P * s.Q, cg = s.CPerGroup, kg = s.KPerGroup;
         int depth = cg * s.R * s.S;
         float* input = x + ((long)image * s.C + (long)group * cg) * s.H * s.W;
         float* output = y + ((long)image * s.K + (long)group * kg) * plane;
-        var store = new RowEpilogue(bias != null ? bias + group * kg : null, epilogue);
+        var store = new RowEpilogue(bias != null ? bias + group * kg : null, epilogue, isa);
         bool pointwise = s.R == 1 && s.S == 1 && s.StrideH == 1 && s.StrideW == 1 && s.PadH == 0 && s.PadW == 0;
         var target = new DenseC(output, plane);
         if (pointwise)
-            Gemm.Run(kg, plane, depth, weights, new DenseB(input, plane, false), 0f, target, store, threads);
+            Gemm.Run(kg, plane, depth, weights, new DenseB(input, plane, false), 0f, target, store, threads, isa);
         else
-            Gemm.Run(kg, plane, depth, weights, new ConvB(input, s, 0), 0f, target, store, threads);
+            Gemm.Run(kg, plane, depth, weights, new ConvB(input, s, 0, isa), 0f, target, store, threads, isa);
     }
 }

@@ -5,7 +5,7 @@ namespace Ompq.Kernels.Cpu;
 /// <summary>
 /// dx = ∂L/∂x of a convolution (a transposed convolution). Stride 1 (with padding at most the window's reach) is the
 /// forward convolution of dy with the flipped, channel-swapped weights: the direct <see cref="StrideOneConv"/> for short
-/// reductions, otherwise the tuned forward kernels.
+/// reductions (AVX2 and AVX-512 only), otherwise the forward kernels of the instruction set.
 /// Otherwise per (image, group): the column gradient cols[Cg·R·S × P·Q] = W_gᵀ · dY_g by GEMM, then col2im adds each
 /// column back onto the input pixel it was read from, in a fixed order. Either way every output element is one
 /// worker's sum in an order fixed by the shape, so the result does not depend on the worker count.
@@ -18,7 +18,7 @@ internal static unsafe class Conv2dBackwardData
         if (FlippedForwardApplies(s))
         {
             var transposed = Transposed(s);
-            if (StrideOneConv.Applies(transposed))
+            if (isa.HasAvx2() && StrideOneConv.Applies(transposed))
                 StrideOneConv.Run(transposed, dy, w, true, null, default, dx, threads, isa);
             else
                 FlippedForward(s, transposed, dy, w, dx, threads, isa);
@@ -29,7 +29,7 @@ internal static unsafe class Conv2dBackwardData
         int gemmThreads = parallelItems ? 1 : threads;
         nint dys = (nint)dy, ws = (nint)w, dxs = (nint)dx;
         CpuParallel.For(items, parallelItems ? threads : 1, item =>
-            Item(s, item / s.Groups, item % s.Groups, (float*)dys, (float*)ws, (float*)dxs, gemmThreads));
+            Item(s, item / s.Groups, item % s.Groups, (float*)dys, (float*)ws, (float*)dxs, gemmThreads, isa));
     }
 
     private static bool FlippedForwardApplies(in Conv2dShape s)
@@ -59,19 +59,19 @@ internal static unsafe class Conv2dBackwardData
         => new(s.N, s.K, s.P, s.Q, s.C, s.R, s.S, 1, 1,
             s.DilationH * (s.R - 1) - s.PadH, s.DilationW * (s.S - 1) - s.PadW, s.DilationH, s.DilationW, s.Groups);
 
-    private static void Item(in Conv2dShape s, int image, int group, float* dy, float* w, float* dx, int threads)
+    private static void Item(in Conv2dShape s, int image, int group, float* dy, float* w, float* dx, int threads, CpuIsa isa)
     {
         int cg = s.CPerGroup, kg = s.KPerGroup, taps = cg * s.R * s.S, pixels = s.P * s.Q;
         float* columns = ThreadScratch.Get(0, (long)taps * pixels);
         Gemm.Run(taps, pixels, kg, 1f, w + (long)group * kg * taps, taps, true,
-            dy + ((long)image * s.K + (long)group * kg) * pixels, pixels, false, 0f, columns, pixels, threads);
+            dy + ((long)image * s.K + (long)group * kg) * pixels, pixels, false, 0f, columns, pixels, threads, isa);
         float* input = dx + ((long)image * s.C + (long)group * cg) * s.H * s.W;
         new Span<float>(input, checked(cg * s.H * s.W)).Clear();
-        ColumnsToImage(s, columns, input);
+        ColumnsToImage(s, columns, input, isa.HasAvx2());
     }
 
     /// <summary>input[c, oh·sh + r·dh − ph, ow·sw + s·dw − pw] += columns[(c, r, s), (oh, ow)] for every in-bounds target.</summary>
-    private static void ColumnsToImage(in Conv2dShape s, float* columns, float* input)
+    private static void ColumnsToImage(in Conv2dShape s, float* columns, float* input, bool simd)
     {
         int h = s.H, w = s.W, p = s.P, q = s.Q, sw = s.StrideW;
         for (int c = 0; c < s.CPerGroup; c++)
@@ -91,7 +91,7 @@ internal static unsafe class Conv2dBackwardData
                         float* src = columns + oh * q + first;
                         float* dst = plane + (long)ih * w + first * sw + dw;
                         int count = end - first;
-                        if (sw == 1) AddInPlace(dst, src, count);
+                        if (sw == 1) AddInPlace(dst, src, count, simd);
                         else
                             for (int i = 0; i < count; i++) dst[i * sw] += src[i];
                     }
@@ -99,10 +99,11 @@ internal static unsafe class Conv2dBackwardData
         }
     }
 
-    private static void AddInPlace(float* dst, float* src, int count)
+    private static void AddInPlace(float* dst, float* src, int count, bool simd)
     {
         int i = 0;
-        for (; i + 8 <= count; i += 8) Avx.Store(dst + i, Avx.LoadVector256(dst + i) + Avx.LoadVector256(src + i));
+        if (simd)
+            for (; i + 8 <= count; i += 8) Avx.Store(dst + i, Avx.LoadVector256(dst + i) + Avx.LoadVector256(src + i));
         for (; i < count; i++) dst[i] += src[i];
     }
 

@@ -1,7 +1,8 @@
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
-/// dw = ∂L/∂w of a convolution. Stride 1 goes to <see cref="DirectWeightGradient"/>. Otherwise per group one GEMM dWᵀ[Cg·R·S × Kg] = cols(x)[Cg·R·S × N·P·Q] · dYᵀ[N·P·Q × Kg]
+/// dw = ∂L/∂w of a convolution. Stride 1 goes to <see cref="DirectWeightGradient"/> (AVX2 and AVX-512; the portable path
+/// takes the GEMM route for every stride). Otherwise per group one GEMM dWᵀ[Cg·R·S × Kg] = cols(x)[Cg·R·S × N·P·Q] · dYᵀ[N·P·Q × Kg]
 /// whose reduction runs over every image and pixel (<see cref="InputColumnsA"/>, <see cref="OutputGradientB"/>),
 /// then a transpose into dw. The GEMM splits work by output tiles and sums each tile in a K order fixed by the
 /// shape, so the result does not depend on the worker count.
@@ -14,7 +15,7 @@ internal static unsafe class Conv2dBackwardWeight
     public static void Run(in Conv2dShape shape, float* x, float* dy, float* dw, int threads, CpuIsa isa)
     {
         var s = shape;
-        if (DirectWeightGradient.Applies(s))
+        if (isa.HasAvx2() && DirectWeightGradient.Applies(s))
         {
             DirectWeightGradient.Run(s, x, dy, dw, threads, isa);
             return;
@@ -29,7 +30,7 @@ internal static unsafe class Conv2dBackwardWeight
                 int images = Math.Min(imagesPerCall, s.N - n0);
                 var columns = new InputColumnsA(x + ((long)n0 * s.C + (long)g * cg) * s.H * s.W, s);
                 var gradient = new OutputGradientB(dy + ((long)n0 * s.K + (long)g * kg) * pixels, pixels, (long)s.K * pixels);
-                Gemm.Run(taps, kg, images * pixels, columns, gradient, n0 == 0 ? 0f : 1f, new DenseC(transposed, kg), default, threads);
+                Gemm.Run(taps, kg, images * pixels, columns, gradient, n0 == 0 ? 0f : 1f, new DenseC(transposed, kg), default, threads, isa);
             }
             float* target = dw + (long)g * kg * taps;
             for (int k = 0; k < kg; k++)

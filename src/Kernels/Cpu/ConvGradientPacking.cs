@@ -33,16 +33,15 @@ internal readonly unsafe struct InputColumnsA : IPackA
 
     public bool Prepacked => false;
 
-    public float* Panels(int i0, int mc, int p0, int kc, float* scratch)
+    public float* Panels(int i0, int mc, int p0, int kc, int mr, float* scratch)
     {
-        const int mr = GemmKernel.MR;
         for (int ir = 0; ir < mc; ir += mr)
         {
             int rows = Math.Min(mr, mc - ir);
             float* panel = scratch + (long)ir * kc;
             for (int row = 0; row < mr; row++)
             {
-                if (row < rows) PackRow(i0 + ir + row, p0, kc, panel + row);
+                if (row < rows) PackRow(i0 + ir + row, p0, kc, mr, panel + row);
                 else
                     for (int j = 0; j < kc; j++) panel[j * mr + row] = 0f;
             }
@@ -51,9 +50,8 @@ internal readonly unsafe struct InputColumnsA : IPackA
     }
 
     /// <summary>Column values of tap row (c, r, s) for reduction indices [p0, p0 + kc), every MR-th float of <paramref name="destination"/>.</summary>
-    private void PackRow(int tap, int p0, int kc, float* destination)
+    private void PackRow(int tap, int p0, int kc, int mr, float* destination)
     {
-        const int mr = GemmKernel.MR;
         int c = tap / window, rs = tap - c * window;
         int dh = rs / s * dilationH - padH, dw = rs % s * dilationW - padW;
         int pixels = p * q;
@@ -92,9 +90,8 @@ internal readonly unsafe struct InputColumnsA : IPackA
 /// <summary>B[(image, pixel), k] = dy[image, k, pixel] for the group's output channels.</summary>
 internal readonly unsafe struct OutputGradientB(float* dy, int pixels, long imageStride) : IPackB
 {
-    public void Pack(int p0, int kc, int j0, int nc, float* destination)
+    public void Pack(int p0, int kc, int j0, int nc, int nr, float* destination)
     {
-        const int nr = GemmKernel.NR;
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);

@@ -18,6 +18,6 @@ public sealed unsafe partial class CpuKernels
     public void ChannelSum(long outer, int channels, long inner, BufferSlice x, BufferSlice sums)
     {
         TrainingArguments.ChannelSum(outer, channels, inner, x, sums);
-        Cpu.ChannelSum.Compute(outer, channels, inner, Pointer(x, "x"), Pointer(sums, "sums"), Threads);
+        Cpu.ChannelSum.Compute(outer, channels, inner, Pointer(x, "x"), Pointer(sums, "sums"), Threads, Isa);
     }
 }

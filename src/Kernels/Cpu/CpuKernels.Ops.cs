@@ -12,7 +12,7 @@ public sealed unsafe partial class CpuKernels
         Cpu.Gemm.Run(shape.M, shape.N, shape.K, shape.Alpha,
             Pointer(a, "a"), shape.TransA ? shape.M : shape.K, shape.TransA,
             Pointer(b, "b"), shape.TransB ? shape.K : shape.N, shape.TransB,
-            shape.Beta, Pointer(c, "c"), shape.N, Threads);
+            shape.Beta, Pointer(c, "c"), shape.N, Threads, Isa);
     }
 
     public void Linear(in LinearShape shape, BufferSlice x, BufferSlice weight, BufferSlice? bias, BufferSlice y, Epilogue epilogue = default)
@@ -26,13 +26,14 @@ public sealed unsafe partial class CpuKernels
         float* yp = Pointer(y, "y");
         float* bp = Pointer(bias, "bias");
         Cpu.Gemm.Run(shape.Batch, shape.Out, shape.In, 1f, Pointer(x, "x"), shape.In, false,
-            Pointer(weight, "weight"), shape.In, true, 0f, yp, shape.Out, Threads);
+            Pointer(weight, "weight"), shape.In, true, 0f, yp, shape.Out, Threads, Isa);
         if (bp != null || !EpilogueStore.IsIdentity(epilogue))
         {
             nint ys = (nint)yp, bs = (nint)bp;
             int outs = shape.Out;
             var e = epilogue;
-            CpuParallel.For(shape.Batch, Threads, row => EpilogueStore.ApplyColumnBias((float*)ys + (long)row * outs, outs, (float*)bs, e));
+            var isa = Isa;
+            CpuParallel.For(shape.Batch, Threads, row => EpilogueStore.ApplyColumnBias((float*)ys + (long)row * outs, outs, (float*)bs, e, isa));
         }
     }
 
@@ -59,7 +60,7 @@ public sealed unsafe partial class CpuKernels
         runningVar.Require(shape.C, "runningVar");
         y.Require(shape.Size, "y");
         BatchNorm.Inference(shape, Pointer(x, "x"), Pointer(gamma, "gamma"), Pointer(beta, "beta"),
-            Pointer(runningMean, "runningMean"), Pointer(runningVar, "runningVar"), eps, Pointer(y, "y"), activation, Threads);
+            Pointer(runningMean, "runningMean"), Pointer(runningVar, "runningVar"), eps, Pointer(y, "y"), activation, Threads, Isa);
     }
 
     public void Activate(Activation activation, BufferSlice x, BufferSlice y, long length)
@@ -67,7 +68,7 @@ public sealed unsafe partial class CpuKernels
         CheckLength(length);
         x.Require(length, "x");
         y.Require(length, "y");
-        Elementwise.Activate(activation, Pointer(x, "x"), Pointer(y, "y"), length, Threads);
+        Elementwise.Activate(activation, Pointer(x, "x"), Pointer(y, "y"), length, Threads, Isa);
     }
 
     public void Add(BufferSlice a, BufferSlice b, BufferSlice y, long length, Activation activation = Activation.None)
@@ -76,7 +77,7 @@ public sealed unsafe partial class CpuKernels
         a.Require(length, "a");
         b.Require(length, "b");
         y.Require(length, "y");
-        Elementwise.Add(Pointer(a, "a"), Pointer(b, "b"), Pointer(y, "y"), length, activation, Threads);
+        Elementwise.Add(Pointer(a, "a"), Pointer(b, "b"), Pointer(y, "y"), length, activation, Threads, Isa);
     }
 
     public void MaxPool2d(in Pool2dShape shape, BufferSlice x, BufferSlice y)
@@ -84,7 +85,7 @@ public sealed unsafe partial class CpuKernels
         shape.Validate();
         x.Require(shape.InputSize, "x");
         y.Require(shape.OutputSize, "y");
-        Pooling.Max(shape, Pointer(x, "x"), Pointer(y, "y"), Threads);
+        Pooling.Max(shape, Pointer(x, "x"), Pointer(y, "y"), Threads, Isa);
     }
 
     public void AvgPool2d(in Pool2dShape shape, BufferSlice x, BufferSlice y)
@@ -92,7 +93,7 @@ public sealed unsafe partial class CpuKernels
         shape.Validate();
         x.Require(shape.InputSize, "x");
         y.Require(shape.OutputSize, "y");
-        Pooling.Average(shape, Pointer(x, "x"), Pointer(y, "y"), Threads);
+        Pooling.Average(shape, Pointer(x, "x"), Pointer(y, "y"), Threads, Isa);
     }
 
     public void GlobalAvgPool(in ChannelShape shape, BufferSlice x, BufferSlice y)
@@ -100,7 +101,7 @@ public sealed unsafe partial class CpuKernels
         shape.Validate();
         x.Require(shape.Size, "x");
         y.Require((long)shape.N * shape.C, "y");
-        Pooling.GlobalAverage(shape, Pointer(x, "x"), Pointer(y, "y"), Threads);
+        Pooling.GlobalAverage(shape, Pointer(x, "x"), Pointer(y, "y"), Threads, Isa);
     }
 
     public void FakeQuantWeightsPerChannel(int channels, long perChannel, int bits, BufferSlice w, BufferSlice y, BufferSlice? scales = null)
@@ -111,7 +112,7 @@ public sealed unsafe partial class CpuKernels
         w.Require(channels * perChannel, "w");
         y.Require(channels * perChannel, "y");
         scales?.Require(channels, "scales");
-        FakeQuant.WeightsPerChannel(channels, perChannel, bits, Pointer(w, "w"), Pointer(y, "y"), Pointer(scales, "scales"), Threads);
+        FakeQuant.WeightsPerChannel(channels, perChannel, bits, Pointer(w, "w"), Pointer(y, "y"), Pointer(scales, "scales"), Threads, Isa);
     }
 
     public void FakeQuantPerTensor(in QuantParams quant, BufferSlice x, BufferSlice y, long length)
@@ -120,7 +121,7 @@ public sealed unsafe partial class CpuKernels
         CheckLength(length);
         x.Require(length, "x");
         y.Require(length, "y");
-        FakeQuant.PerTensor(quant, Pointer(x, "x"), Pointer(y, "y"), length, Threads);
+        FakeQuant.PerTensor(quant, Pointer(x, "x"), Pointer(y, "y"), length, Threads, Isa);
     }
 
     public void MinMax(long outer, int channels, long inner, BufferSlice x, BufferSlice min, BufferSlice max)
@@ -130,7 +131,7 @@ public sealed unsafe partial class CpuKernels
         x.Require(outer * channels * inner, "x");
         min.Require(channels, "min");
         max.Require(channels, "max");
-        Cpu.MinMax.PerChannel(outer, channels, inner, Pointer(x, "x"), Pointer(min, "min"), Pointer(max, "max"), Threads);
+        Cpu.MinMax.PerChannel(outer, channels, inner, Pointer(x, "x"), Pointer(min, "min"), Pointer(max, "max"), Threads, Isa);
     }
 
     public void Gram(int n, long d, BufferSlice x, BufferSlice k)
@@ -138,7 +139,7 @@ public sealed unsafe partial class CpuKernels
         if (n <= 0 || d <= 0) throw new KernelArgumentException($"gram needs n > 0 and d > 0, got n={n} d={d}");
         x.Require(n * d, "x");
         k.Require((long)n * n, "k");
-        Cpu.Gram.Compute(n, d, Pointer(x, "x"), Pointer(k, "k"), Threads);
+        Cpu.Gram.Compute(n, d, Pointer(x, "x"), Pointer(k, "k"), Threads, Isa);
     }
 
     public void CenterGram(int n, BufferSlice k, BufferSlice centered)
@@ -155,7 +156,7 @@ public sealed unsafe partial class CpuKernels
             throw new KernelArgumentException($"Frobenius products need count > 0 and elements > 0, got {count} and {elements}");
         matrices.Require(count * elements, "matrices");
         products.Require((long)count * count, "products");
-        Orthogonality.FrobeniusProducts(count, elements, Pointer(matrices, "matrices"), Pointer(products, "products"), Threads);
+        Orthogonality.FrobeniusProducts(count, elements, Pointer(matrices, "matrices"), Pointer(products, "products"), Threads, Isa);
     }
 
     private static void CheckLength(long length)

@@ -1,7 +1,8 @@
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
-/// The SIMD (AVX2/FMA, with AVX-512 paths for the hot convolutions) multithreaded CPU backend. Memory is native and 64-byte aligned; freed buffers are
+/// The SIMD multithreaded CPU backend: AVX2/FMA kernels, AVX-512 paths for the GEMM and the hot convolutions, and a
+/// portable path without x86 intrinsics for other CPUs (ARM64 included); <see cref="Isa"/> says which one runs. Memory is native and 64-byte aligned; freed buffers are
 /// pooled by size and handed out again. Ops run synchronously on the calling thread plus a bounded number
 /// of workers, so <see cref="Synchronize"/> has nothing to wait for.
 /// This file: construction, memory and transfers; the ops are in CpuKernels.Ops.cs.

@@ -3,59 +3,66 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Ompq.Kernels.Cpu;
 
-/// <summary>Activation, residual add and their gradient counterparts over flat arrays (in place allowed: each element is read before it is written).</summary>
+/// <summary>
+/// Activation, residual add and their gradient counterparts over flat arrays (in place allowed: each element is read before
+/// it is written). The portable path runs the scalar loops that finish the vector ones.
+/// </summary>
 internal static unsafe class Elementwise
 {
     private const long MinChunk = 1 << 16;
 
-    public static void Activate(Activation activation, float* x, float* y, long length, int threads)
+    public static void Activate(Activation activation, float* x, float* y, long length, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         nint xs = (nint)x, ys = (nint)y;
         CpuParallel.ForRange(length, threads, MinChunk, (start, end) =>
         {
             float* xp = (float*)xs, yp = (float*)ys;
             long i = start;
-            for (; i + 8 <= end; i += 8) Avx.Store(yp + i, Activations.Apply(activation, Avx.LoadVector256(xp + i)));
+            for (; simd && i + 8 <= end; i += 8) Avx.Store(yp + i, Activations.Apply(activation, Avx.LoadVector256(xp + i)));
             for (; i < end; i++) yp[i] = Activations.Apply(activation, xp[i]);
         });
     }
 
-    public static void Add(float* a, float* b, float* y, long length, Activation activation, int threads)
+    public static void Add(float* a, float* b, float* y, long length, Activation activation, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         nint az = (nint)a, bz = (nint)b, yz = (nint)y;
         CpuParallel.ForRange(length, threads, MinChunk, (start, end) =>
         {
             float* ap = (float*)az, bp = (float*)bz, yp = (float*)yz;
             long i = start;
-            for (; i + 8 <= end; i += 8)
+            for (; simd && i + 8 <= end; i += 8)
                 Avx.Store(yp + i, Activations.Apply(activation, Avx.LoadVector256(ap + i) + Avx.LoadVector256(bp + i)));
             for (; i < end; i++) yp[i] = Activations.Apply(activation, ap[i] + bp[i]);
         });
     }
 
-    public static void ActivateBackward(Activation activation, float* y, float* dy, float* dx, long length, int threads)
+    public static void ActivateBackward(Activation activation, float* y, float* dy, float* dx, long length, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         nint ys = (nint)y, dys = (nint)dy, dxs = (nint)dx;
         CpuParallel.ForRange(length, threads, MinChunk, (start, end) =>
         {
             float* yp = (float*)ys, gp = (float*)dys, dp = (float*)dxs;
             long i = start;
-            for (; i + 8 <= end; i += 8)
+            for (; simd && i + 8 <= end; i += 8)
                 Avx.Store(dp + i, Activations.Gradient(activation, Avx.LoadVector256(yp + i), Avx.LoadVector256(gp + i)));
             for (; i < end; i++) dp[i] = Activations.Gradient(activation, yp[i], gp[i]);
         });
     }
 
     /// <summary>y = alpha·x + y, one fused multiply-add per element (as torch's vectorized add with alpha).</summary>
-    public static void Axpy(float alpha, float* x, float* y, long length, int threads)
+    public static void Axpy(float alpha, float* x, float* y, long length, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         nint xs = (nint)x, ys = (nint)y;
         CpuParallel.ForRange(length, threads, MinChunk, (start, end) =>
         {
             float* xp = (float*)xs, yp = (float*)ys;
             var a = Vector256.Create(alpha);
             long i = start;
-            for (; i + 8 <= end; i += 8) Avx.Store(yp + i, Fma.MultiplyAdd(a, Avx.LoadVector256(xp + i), Avx.LoadVector256(yp + i)));
+            for (; simd && i + 8 <= end; i += 8) Avx.Store(yp + i, Fma.MultiplyAdd(a, Avx.LoadVector256(xp + i), Avx.LoadVector256(yp + i)));
             for (; i < end; i++) yp[i] = MathF.FusedMultiplyAdd(alpha, xp[i], yp[i]);
         });
     }

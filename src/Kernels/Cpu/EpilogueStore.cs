@@ -3,39 +3,41 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Ompq.Kernels.Cpu;
 
-/// <summary>Applies bias, activation and optional per-tensor fake quant to a contiguous run of outputs in place.</summary>
+/// <summary>Applies bias, activation and optional per-tensor fake quant to a contiguous run of outputs in place (scalar on the portable path).</summary>
 internal static unsafe class EpilogueStore
 {
     public static bool IsIdentity(Epilogue epilogue) => epilogue.Activation == Activation.None && epilogue.OutputQuant is null;
 
     /// <summary>y[i] = quant(act(y[i] + bias)) for i in [0, length).</summary>
-    public static void Apply(float* y, long length, float bias, Epilogue epilogue)
+    public static void Apply(float* y, long length, float bias, Epilogue epilogue, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         var activation = epilogue.Activation;
         var b = Vector256.Create(bias);
         long i = 0;
         if (epilogue.OutputQuant is { } quant)
         {
             var grid = new FakeQuant.Grid(quant);
-            for (; i + 8 <= length; i += 8)
+            for (; simd && i + 8 <= length; i += 8)
                 Avx.Store(y + i, grid.Apply(Activations.Apply(activation, Avx.LoadVector256(y + i) + b)));
             for (; i < length; i++) y[i] = grid.Apply(Activations.Apply(activation, y[i] + bias));
             return;
         }
         if (activation == Activation.None && bias == 0f) return;
-        for (; i + 8 <= length; i += 8)
+        for (; simd && i + 8 <= length; i += 8)
             Avx.Store(y + i, Activations.Apply(activation, Avx.LoadVector256(y + i) + b));
         for (; i < length; i++) y[i] = Activations.Apply(activation, y[i] + bias);
     }
 
     /// <summary>Row-wise bias (one value per column, as Linear has): y[r, j] = quant(act(y[r, j] + bias[j])).</summary>
-    public static void ApplyColumnBias(float* y, long length, float* bias, Epilogue epilogue)
+    public static void ApplyColumnBias(float* y, long length, float* bias, Epilogue epilogue, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         var activation = epilogue.Activation;
         bool quantize = epilogue.OutputQuant is not null;
         var grid = quantize ? new FakeQuant.Grid(epilogue.OutputQuant!.Value) : default;
         long i = 0;
-        for (; i + 8 <= length; i += 8)
+        for (; simd && i + 8 <= length; i += 8)
         {
             var v = Avx.LoadVector256(y + i);
             if (bias != null) v += Avx.LoadVector256(bias + i);

@@ -63,33 +63,35 @@ internal static unsafe class FakeQuant
         }
     }
 
-    public static void PerTensor(QuantParams quant, float* x, float* y, long length, int threads)
+    public static void PerTensor(QuantParams quant, float* x, float* y, long length, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         var grid = new Grid(quant);
         nint xs = (nint)x, ys = (nint)y;
         CpuParallel.ForRange(length, threads, 1 << 16, (start, end) =>
         {
             float* xp = (float*)xs, yp = (float*)ys;
             long i = start;
-            for (; i + 8 <= end; i += 8) Avx.Store(yp + i, grid.Apply(Avx.LoadVector256(xp + i)));
+            for (; simd && i + 8 <= end; i += 8) Avx.Store(yp + i, grid.Apply(Avx.LoadVector256(xp + i)));
             for (; i < end; i++) yp[i] = grid.Apply(xp[i]);
         });
     }
 
     /// <summary>Symmetric per-channel weight fake quant; a channel of zeros gets scale 1 and stays zero.</summary>
-    public static void WeightsPerChannel(int channels, long perChannel, int bits, float* w, float* y, float* scales, int threads)
+    public static void WeightsPerChannel(int channels, long perChannel, int bits, float* w, float* y, float* scales, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         int qmax = (1 << (bits - 1)) - 1;
         nint ws = (nint)w, ys = (nint)y, ss = (nint)scales;
         CpuParallel.For(channels, threads, c =>
         {
             float* wc = (float*)ws + c * perChannel, yc = (float*)ys + c * perChannel;
-            float absMax = MinMax.AbsMax(wc, perChannel);
+            float absMax = MinMax.AbsMax(wc, perChannel, simd);
             float scale = absMax > 0 ? absMax / qmax : 1f;
             if (ss != 0) ((float*)ss)[c] = scale;
             var grid = new Grid(new QuantParams(scale, 0, -qmax - 1, qmax));
             long i = 0;
-            for (; i + 8 <= perChannel; i += 8) Avx.Store(yc + i, grid.Apply(Avx.LoadVector256(wc + i)));
+            for (; simd && i + 8 <= perChannel; i += 8) Avx.Store(yc + i, grid.Apply(Avx.LoadVector256(wc + i)));
             for (; i < perChannel; i++) yc[i] = grid.Apply(wc[i]);
         });
     }

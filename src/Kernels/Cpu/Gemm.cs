@@ -5,75 +5,78 @@ namespace Ompq.Kernels.Cpu;
 /// packed once into L1-sized NR-column panels; for each MC-row block A is packed into MR-row panels that
 /// stay in L2; the micro-kernel then sweeps every MR×NR tile. Work is split across workers by whole
 /// column (or row) ranges so each worker packs privately and no barriers are needed.
+/// The micro-kernel and the block sizes come from the instruction set (<see cref="GemmBlocking"/>).
 /// </summary>
 internal static unsafe class Gemm
 {
-    public const int KC = 256;
-    public const int MC = 144;
-    public const int NC = 3072;
-
-    /// <summary>Column block when A fits in one MC block: each B panel is then used once, so it is packed just before use.</summary>
-    private const int NarrowNC = 256;
-
-    /// <summary>Column block when A is pre-packed: B's block can stay in L2 since repacking A is free.</summary>
-    private const int PrepackedNC = 768;
-
-    /// <summary>
-    /// Depth of each K slice: K split evenly into ⌈K/KC⌉ slices, so no slice is a short leftover whose
-    /// C-tile loads and stores would cost as much as its FMAs.
-    /// </summary>
-    public static int SliceDepth(int k)
-    {
-        int slices = (k + KC - 1) / KC;
-        return (k + slices - 1) / slices;
-    }
-
     /// <summary>C[m×n] = alpha·op(A)·op(B) + beta·C with dense row-major operands.</summary>
     public static void Run(int m, int n, int k, float alpha, float* a, int lda, bool transA,
-        float* b, int ldb, bool transB, float beta, float* c, int ldc, int threads)
-        => Run(m, n, k, new DenseA(a, lda, transA, alpha), new DenseB(b, ldb, transB), beta, new DenseC(c, ldc), default, threads);
+        float* b, int ldb, bool transB, float beta, float* c, int ldc, int threads, CpuIsa isa)
+        => Run(m, n, k, new DenseA(a, lda, transA, alpha), new DenseB(b, ldb, transB), beta, new DenseC(c, ldc), default, threads, isa);
 
     /// <summary>C = A·B (+ beta·C) with A, B from any packable source, finished tiles passed through the epilogue.</summary>
-    public static void Run<TA, TB, TC>(int m, int n, int k, TA a, TB b, float beta, TC c, RowEpilogue epilogue, int threads)
+    public static void Run<TA, TB, TC>(int m, int n, int k, TA a, TB b, float beta, TC c, RowEpilogue epilogue, int threads, CpuIsa isa)
+        where TA : struct, IPackA
+        where TB : struct, IPackB
+        where TC : struct, IGemmOutput
+    {
+        var blocking = GemmBlocking.For(isa);
+        switch (isa)
+        {
+            case CpuIsa.Avx512: Run<Avx512Kernel, TA, TB, TC>(m, n, k, a, b, beta, c, epilogue, threads, blocking); break;
+            case CpuIsa.Avx2: Run<Avx2Kernel, TA, TB, TC>(m, n, k, a, b, beta, c, epilogue, threads, blocking); break;
+            default: Run<PortableKernel, TA, TB, TC>(m, n, k, a, b, beta, c, epilogue, threads, blocking); break;
+        }
+    }
+
+    /// <summary>The driver for one micro-kernel and blocking (internal so a kernel lab can time candidate tiles with it).</summary>
+    internal static void Run<TK, TA, TB, TC>(int m, int n, int k, TA a, TB b, float beta, TC c, RowEpilogue epilogue, int threads,
+        GemmBlocking blocking)
+        where TK : struct, IMicroKernel
         where TA : struct, IPackA
         where TB : struct, IPackB
         where TC : struct, IGemmOutput
     {
         if (threads <= 1 || (double)m * n * k < 1 << 21)
         {
-            Block(0, m, 0, n, k, a, b, beta, c, epilogue);
+            Block<TK, TA, TB, TC>(0, m, 0, n, k, a, b, beta, c, epilogue, blocking);
             return;
         }
-        if (n >= m || m < 2 * GemmKernel.MR)
+        if (n >= m || m < 2 * TK.MR)
         {
             int chunks = n >= 1024 * threads ? threads * 2 : threads;
-            int width = RoundUp((n + chunks - 1) / chunks, GemmKernel.NR);
+            int width = RoundUp((n + chunks - 1) / chunks, TK.NR);
             int count = (n + width - 1) / width;
             CpuParallel.For(count, threads, i =>
-                Block(0, m, i * width, Math.Min(n, (i + 1) * width), k, a, b, beta, c, epilogue));
+                Block<TK, TA, TB, TC>(0, m, i * width, Math.Min(n, (i + 1) * width), k, a, b, beta, c, epilogue, blocking));
         }
         else
         {
             int chunks = m >= 1024 * threads ? threads * 2 : threads;
-            int height = RoundUp((m + chunks - 1) / chunks, GemmKernel.MR);
+            int height = RoundUp((m + chunks - 1) / chunks, TK.MR);
             int count = (m + height - 1) / height;
             CpuParallel.For(count, threads, i =>
-                Block(i * height, Math.Min(m, (i + 1) * height), 0, n, k, a, b, beta, c, epilogue));
+                Block<TK, TA, TB, TC>(i * height, Math.Min(m, (i + 1) * height), 0, n, k, a, b, beta, c, epilogue, blocking));
         }
     }
 
     /// <summary>One worker's share: rows [m0, m1) × columns [n0, n1) of C, on the calling thread.</summary>
-    private static void Block<TA, TB, TC>(int m0, int m1, int n0, int n1, int k, TA a, TB b, float beta, TC c, RowEpilogue epilogue)
+    private static void Block<TK, TA, TB, TC>(int m0, int m1, int n0, int n1, int k, TA a, TB b, float beta, TC c, RowEpilogue epilogue,
+        GemmBlocking blocking)
+        where TK : struct, IMicroKernel
         where TA : struct, IPackA
         where TB : struct, IPackB
         where TC : struct, IGemmOutput
     {
-        const int mr = GemmKernel.MR, nr = GemmKernel.NR;
-        int ncMax = m1 - m0 <= MC ? NarrowNC : a.Prepacked ? PrepackedNC : NC;
-        int kcMax = SliceDepth(k);
+        int mr = TK.MR, nr = TK.NR;
+        // Rows in even MR-multiple blocks of at most MC, so no block is a thin leftover that re-streams all of B.
+        int mBlocks = (m1 - m0 + blocking.MC - 1) / blocking.MC;
+        int mcMax = RoundUp((m1 - m0 + mBlocks - 1) / mBlocks, mr);
+        int ncMax = m1 - m0 <= blocking.MC ? blocking.NarrowNC : a.Prepacked ? blocking.PrepackedNC : blocking.NC;
+        int kcMax = blocking.SliceDepth(k);
         float* packedB = ThreadScratch.Get(1, (long)kcMax * RoundUp(Math.Min(ncMax, n1 - n0), nr));
-        float* packedA = ThreadScratch.Get(2, (long)RoundUp(Math.Min(MC, m1 - m0), mr) * kcMax);
-        float* staged = stackalloc float[mr * nr];
+        float* packedA = ThreadScratch.Get(2, (long)RoundUp(Math.Min(mcMax, m1 - m0), mr) * kcMax);
+        float* staged = stackalloc float[TK.MR * TK.NR];
         bool fuse = !epilogue.IsIdentity;
         int ldc = c.RowStride;
         for (int jc = n0; jc < n1; jc += ncMax)
@@ -82,13 +85,13 @@ internal static unsafe class Gemm
             for (int pc = 0; pc < k; pc += kcMax)
             {
                 int kc = Math.Min(kcMax, k - pc);
-                b.Pack(pc, kc, jc, nc, packedB);
+                b.Pack(pc, kc, jc, nc, nr, packedB);
                 float betaNow = pc == 0 ? beta : 1f;
                 bool last = pc + kc >= k;
-                for (int ic = m0; ic < m1; ic += MC)
+                for (int ic = m0; ic < m1; ic += mcMax)
                 {
-                    int mc = Math.Min(MC, m1 - ic);
-                    float* panelsA = a.Panels(ic, mc, pc, kc, packedA);
+                    int mc = Math.Min(mcMax, m1 - ic);
+                    float* panelsA = a.Panels(ic, mc, pc, kc, mr, packedA);
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int cols = Math.Min(nr, nc - jr), column = jc + jr;
@@ -100,12 +103,12 @@ internal static unsafe class Gemm
                             if (contiguous)
                             {
                                 float* tile = c.At(row, column);
-                                GemmKernel.Tile(kc, panelsA + (long)ir * kc, panelB, tile, ldc, rows, cols, betaNow);
+                                TK.Tile(kc, panelsA + (long)ir * kc, panelB, tile, ldc, rows, cols, betaNow);
                                 if (last && fuse) epilogue.Apply(tile, ldc, row, rows, cols);
                                 continue;
                             }
                             // The tile straddles a break in C's columns: compute it aside, then store each run.
-                            GemmKernel.Tile(kc, panelsA + (long)ir * kc, panelB, staged, nr, mr, nr, 0f);
+                            TK.Tile(kc, panelsA + (long)ir * kc, panelB, staged, nr, mr, nr, 0f);
                             for (int done = 0; done < cols;)
                             {
                                 int run = Math.Min(cols - done, c.Run(column + done));

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Ompq.Kernels.Cpu;
 
@@ -11,15 +10,15 @@ namespace Ompq.Kernels.Cpu;
 /// </summary>
 internal unsafe interface IPackB
 {
-    void Pack(int p0, int kc, int j0, int nc, float* destination);
+    /// <param name="nr">the micro-kernel's panel width</param>
+    void Pack(int p0, int kc, int j0, int nc, int nr, float* destination);
 }
 
 /// <summary>A dense row-major matrix, B[p, j] = b[p·ld + j], or its transpose b[j·ld + p].</summary>
 internal readonly unsafe struct DenseB(float* b, int ld, bool transposed) : IPackB
 {
-    public void Pack(int p0, int kc, int j0, int nc, float* destination)
+    public void Pack(int p0, int kc, int j0, int nc, int nr, float* destination)
     {
-        const int nr = GemmKernel.NR;
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
@@ -29,11 +28,9 @@ internal readonly unsafe struct DenseB(float* b, int ld, bool transposed) : IPac
                 float* src = b + (long)p0 * ld + j0 + jr;
                 if (cols == nr)
                 {
+                    // A plain copy (portable vectors: every panel width is a multiple of 4).
                     for (int p = 0; p < kc; p++, src += ld)
-                    {
-                        Avx.Store(panel + p * nr, Avx.LoadVector256(src));
-                        Avx.Store(panel + p * nr + 8, Avx.LoadVector256(src + 8));
-                    }
+                        for (int j = 0; j < nr; j += 4) Vector128.Store(Vector128.Load(src + j), panel + p * nr + j);
                 }
                 else
                 {
@@ -68,7 +65,8 @@ internal unsafe interface IPackA
     /// <summary>True when panels are already packed, so re-visiting A for every column block costs nothing.</summary>
     bool Prepacked { get; }
 
-    float* Panels(int i0, int mc, int p0, int kc, float* scratch);
+    /// <param name="mr">the micro-kernel's panel height</param>
+    float* Panels(int i0, int mc, int p0, int kc, int mr, float* scratch);
 }
 
 /// <summary>A dense row-major A (or its transpose), scaled by alpha while it is packed.</summary>
@@ -76,16 +74,15 @@ internal readonly unsafe struct DenseA(float* a, int ld, bool transposed, float 
 {
     public bool Prepacked => false;
 
-    public float* Panels(int i0, int mc, int p0, int kc, float* scratch)
+    public float* Panels(int i0, int mc, int p0, int kc, int mr, float* scratch)
     {
-        Pack(i0, mc, p0, kc, scratch);
+        Pack(i0, mc, p0, kc, mr, scratch);
         return scratch;
     }
 
     /// <summary>Packs rows [i0, i0+mc) × columns [p0, p0+kc) as MR-row panels: panel[p·MR + r], zero-padded past M.</summary>
-    public void Pack(int i0, int mc, int p0, int kc, float* destination)
+    public void Pack(int i0, int mc, int p0, int kc, int mr, float* destination)
     {
-        const int mr = GemmKernel.MR;
         for (int ir = 0; ir < mc; ir += mr)
         {
             int rows = Math.Min(mr, mc - ir);
@@ -118,7 +115,8 @@ internal readonly unsafe struct DenseA(float* a, int ld, bool transposed, float 
 
 /// <summary>
 /// A packed once for all of M×K (convolution weights are shared by every image): for each K slice the
-/// MR-row panels of all rows, so the panels of (i0, p0) start at p0·RoundUp(M, MR) + i0·kc.
+/// MR-row panels of all rows, so the panels of (i0, p0) start at p0·RoundUp(M, MR) + i0·kc. Packed for one
+/// instruction set's tile height and slice depth (<see cref="GemmBlocking"/>), and usable only by its GEMM.
 /// </summary>
 internal readonly unsafe struct PrePackedA : IPackA
 {
@@ -131,28 +129,34 @@ internal readonly unsafe struct PrePackedA : IPackA
         this.paddedRows = paddedRows;
     }
 
-    public static long Size(int m, int k) => (long)(m + GemmKernel.MR - 1) / GemmKernel.MR * GemmKernel.MR * k;
+    public static long Size(int m, int k, CpuIsa isa)
+    {
+        int mr = GemmBlocking.For(isa).MR;
+        return (long)(m + mr - 1) / mr * mr * k;
+    }
 
     /// <summary>Packs all of <paramref name="source"/> (m×k) into <paramref name="destination"/> of <see cref="Size"/> floats.</summary>
-    public static PrePackedA Pack(DenseA source, int m, int k, float* destination)
+    public static PrePackedA Pack(DenseA source, int m, int k, float* destination, CpuIsa isa)
     {
-        int padded = (m + GemmKernel.MR - 1) / GemmKernel.MR * GemmKernel.MR;
-        int depth = Gemm.SliceDepth(k);
+        var blocking = GemmBlocking.For(isa);
+        int mr = blocking.MR;
+        int padded = (m + mr - 1) / mr * mr;
+        int depth = blocking.SliceDepth(k);
         for (int pc = 0; pc < k; pc += depth)
         {
             int kc = Math.Min(depth, k - pc);
-            source.Pack(0, m, pc, kc, destination + (long)pc * padded);
+            source.Pack(0, m, pc, kc, mr, destination + (long)pc * padded);
         }
         return new PrePackedA(destination, padded);
     }
 
     public bool Prepacked => true;
 
-    public float* Panels(int i0, int mc, int p0, int kc, float* scratch) => panels + (long)p0 * paddedRows + (long)i0 * kc;
+    public float* Panels(int i0, int mc, int p0, int kc, int mr, float* scratch) => panels + (long)p0 * paddedRows + (long)i0 * kc;
 }
 
 /// <summary>Per-output-row bias, activation and fake quant applied to finished tiles of C.</summary>
-internal readonly unsafe struct RowEpilogue(float* rowBias, Epilogue epilogue)
+internal readonly unsafe struct RowEpilogue(float* rowBias, Epilogue epilogue, CpuIsa isa)
 {
     public bool IsIdentity => rowBias == null && EpilogueStore.IsIdentity(epilogue);
 
@@ -160,6 +164,6 @@ internal readonly unsafe struct RowEpilogue(float* rowBias, Epilogue epilogue)
     public void Apply(float* c, int ldc, int row0, int rows, int cols)
     {
         for (int r = 0; r < rows; r++)
-            EpilogueStore.Apply(c + (long)r * ldc, cols, rowBias != null ? rowBias[row0 + r] : 0f, epilogue);
+            EpilogueStore.Apply(c + (long)r * ldc, cols, rowBias != null ? rowBias[row0 + r] : 0f, epilogue, isa);
     }
 }

@@ -7,38 +7,47 @@ namespace Ompq.Kernels.Cpu;
 /// K = X·Xᵀ for X[n×d] with n small (a batch) and d huge (features): a symmetric rank-d update. Rows are
 /// taken in blocks of 4; only block pairs on or above the diagonal are computed (4×4 = 16 vector
 /// accumulators, 8 row loads per 16 FMAs), then mirrored. d is split across workers in contiguous ranges
-/// and walked in L1-sized chunks; each worker keeps vector partial sums, reduced at the end.
+/// and walked in L1-sized chunks; each worker keeps vector partial sums, reduced at the end. AVX-512 has 16-lane
+/// accumulators (<see cref="BlockPair512"/>), the portable path 8 lanes as two Vector128 halves.
 /// </summary>
 internal static unsafe class Gram
 {
     private const int Block = 4;
     private const int Chunk = 256;
 
-    public static void Compute(int n, long d, float* x, float* k, int threads)
+    public static void Compute(int n, long d, float* x, float* k, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2(), wide = isa == CpuIsa.Avx512;
+        // Lanes per accumulator: one vector's worth, reduced to a scalar only at the end.
+        int lanes = wide ? 16 : 8;
         int blocks = (n + Block - 1) / Block;
         int pairs = blocks * (blocks + 1) / 2;
         int workers = (int)Math.Clamp((long)n * n * d / (1L << 22), 1, threads);
         long span = (d + workers - 1) / workers;
-        span = (span + 7) / 8 * 8;
+        span = (span + lanes - 1) / lanes * lanes;
         workers = (int)((d + span - 1) / span);
         var partial = new float[workers * n * n];
         nint xs = (nint)x;
         CpuParallel.For(workers, threads, worker =>
         {
             long start = worker * span, end = Math.Min(d, start + span);
-            var acc = (Vector256<float>*)ThreadScratch.Get(0, (long)pairs * Block * Block * 8);
-            new Span<float>(acc, pairs * Block * Block * 8).Clear();
+            float* acc = ThreadScratch.Get(0, (long)pairs * Block * Block * lanes);
+            new Span<float>(acc, pairs * Block * Block * lanes).Clear();
             for (long chunk = start; chunk < end; chunk += Chunk)
             {
                 long chunkEnd = Math.Min(end, chunk + Chunk);
                 int pair = 0;
                 for (int bi = 0; bi < blocks; bi++)
                     for (int bj = bi; bj < blocks; bj++, pair++)
-                        BlockPair((float*)xs, n, d, bi * Block, bj * Block, chunk, chunkEnd, acc + pair * Block * Block);
+                    {
+                        float* pairAcc = acc + pair * Block * Block * lanes;
+                        if (wide) BlockPair512((float*)xs, n, d, bi * Block, bj * Block, chunk, chunkEnd, (Vector512<float>*)pairAcc);
+                        else if (simd) BlockPair((float*)xs, n, d, bi * Block, bj * Block, chunk, chunkEnd, (Vector256<float>*)pairAcc);
+                        else PortableBlockPair((float*)xs, n, d, bi * Block, bj * Block, chunk, chunkEnd, pairAcc);
+                    }
             }
             fixed (float* result = &partial[worker * n * n])
-                Reduce(n, blocks, acc, result);
+                Reduce(n, blocks, acc, lanes, result);
         });
         for (int i = 0; i < n; i++)
             for (int j = i; j < n; j++)
@@ -97,8 +106,80 @@ internal static unsafe class Gram
         acc[12] = s30; acc[13] = s31; acc[14] = s32; acc[15] = s33;
     }
 
+    /// <summary>
+    /// The AVX-512 form of <see cref="BlockPair"/>: 16 zmm accumulators of 16 lanes and 8 row loads per 16 FMAs; the
+    /// range's last partial group of 16 (only at the end of a worker's span) is added lane by lane.
+    /// </summary>
+    private static void BlockPair512(float* x, int n, long d, int i0, int j0, long start, long end, Vector512<float>* acc)
+    {
+        float* a0 = x + Math.Min(i0, n - 1) * d, a1 = x + Math.Min(i0 + 1, n - 1) * d;
+        float* a2 = x + Math.Min(i0 + 2, n - 1) * d, a3 = x + Math.Min(i0 + 3, n - 1) * d;
+        float* b0 = x + Math.Min(j0, n - 1) * d, b1 = x + Math.Min(j0 + 1, n - 1) * d;
+        float* b2 = x + Math.Min(j0 + 2, n - 1) * d, b3 = x + Math.Min(j0 + 3, n - 1) * d;
+        var s00 = acc[0]; var s01 = acc[1]; var s02 = acc[2]; var s03 = acc[3];
+        var s10 = acc[4]; var s11 = acc[5]; var s12 = acc[6]; var s13 = acc[7];
+        var s20 = acc[8]; var s21 = acc[9]; var s22 = acc[10]; var s23 = acc[11];
+        var s30 = acc[12]; var s31 = acc[13]; var s32 = acc[14]; var s33 = acc[15];
+        long full = start + (end - start) / 16 * 16;
+        for (long p = start; p < full; p += 16)
+        {
+            var va0 = Avx512F.LoadVector512(a0 + p); var va1 = Avx512F.LoadVector512(a1 + p);
+            var va2 = Avx512F.LoadVector512(a2 + p); var va3 = Avx512F.LoadVector512(a3 + p);
+            var vb0 = Avx512F.LoadVector512(b0 + p); var vb1 = Avx512F.LoadVector512(b1 + p);
+            var vb2 = Avx512F.LoadVector512(b2 + p); var vb3 = Avx512F.LoadVector512(b3 + p);
+            s00 = Avx512F.FusedMultiplyAdd(va0, vb0, s00); s01 = Avx512F.FusedMultiplyAdd(va0, vb1, s01);
+            s02 = Avx512F.FusedMultiplyAdd(va0, vb2, s02); s03 = Avx512F.FusedMultiplyAdd(va0, vb3, s03);
+            s10 = Avx512F.FusedMultiplyAdd(va1, vb0, s10); s11 = Avx512F.FusedMultiplyAdd(va1, vb1, s11);
+            s12 = Avx512F.FusedMultiplyAdd(va1, vb2, s12); s13 = Avx512F.FusedMultiplyAdd(va1, vb3, s13);
+            s20 = Avx512F.FusedMultiplyAdd(va2, vb0, s20); s21 = Avx512F.FusedMultiplyAdd(va2, vb1, s21);
+            s22 = Avx512F.FusedMultiplyAdd(va2, vb2, s22); s23 = Avx512F.FusedMultiplyAdd(va2, vb3, s23);
+            s30 = Avx512F.FusedMultiplyAdd(va3, vb0, s30); s31 = Avx512F.FusedMultiplyAdd(va3, vb1, s31);
+            s32 = Avx512F.FusedMultiplyAdd(va3, vb2, s32); s33 = Avx512F.FusedMultiplyAdd(va3, vb3, s33);
+        }
+        acc[0] = s00; acc[1] = s01; acc[2] = s02; acc[3] = s03;
+        acc[4] = s10; acc[5] = s11; acc[6] = s12; acc[7] = s13;
+        acc[8] = s20; acc[9] = s21; acc[10] = s22; acc[11] = s23;
+        acc[12] = s30; acc[13] = s31; acc[14] = s32; acc[15] = s33;
+        if (full == end) return;
+        float*[] rowsA = [a0, a1, a2, a3], rowsB = [b0, b1, b2, b3];
+        float* lanes = (float*)acc;
+        for (int a = 0; a < Block; a++)
+            for (int b = 0; b < Block; b++)
+                for (long p = full; p < end; p++)
+                    lanes[(a * Block + b) * 16 + (p - full)] = MathF.FusedMultiplyAdd(rowsA[a][p], rowsB[b][p], lanes[(a * Block + b) * 16 + (p - full)]);
+    }
+
+    /// <summary>
+    /// The portable form of <see cref="BlockPair"/> with the same 8 lanes per accumulator: one pair of rows at a time in two
+    /// <see cref="Vector128{T}"/> halves (a chunk's 8 rows stay in L1, so re-reading them per pair is cheap), the
+    /// chunk's last partial group of 8 added lane by lane.
+    /// </summary>
+    private static void PortableBlockPair(float* x, int n, long d, int i0, int j0, long start, long end, float* acc)
+    {
+        long full = start + (end - start) / 8 * 8;
+        for (int a = 0; a < Block; a++)
+        {
+            float* rowA = x + Math.Min(i0 + a, n - 1) * d;
+            for (int b = 0; b < Block; b++)
+            {
+                float* rowB = x + Math.Min(j0 + b, n - 1) * d;
+                float* lanes = acc + (a * Block + b) * 8;
+                var low = Vector128.Load(lanes);
+                var high = Vector128.Load(lanes + 4);
+                for (long p = start; p < full; p += 8)
+                {
+                    low = Vector128.MultiplyAddEstimate(Vector128.Load(rowA + p), Vector128.Load(rowB + p), low);
+                    high = Vector128.MultiplyAddEstimate(Vector128.Load(rowA + p + 4), Vector128.Load(rowB + p + 4), high);
+                }
+                low.Store(lanes);
+                high.Store(lanes + 4);
+                for (long p = full; p < end; p++) lanes[p - full] += rowA[p] * rowB[p];
+            }
+        }
+    }
+
     /// <summary>Horizontal sums of the accumulators into the upper triangle of result[n×n].</summary>
-    private static void Reduce(int n, int blocks, Vector256<float>* acc, float* result)
+    private static void Reduce(int n, int blocks, float* acc, int lanes, float* result)
     {
         int pair = 0;
         for (int bi = 0; bi < blocks; bi++)
@@ -107,7 +188,9 @@ internal static unsafe class Gram
                     for (int b = 0; b < Block; b++)
                     {
                         int i = bi * Block + a, j = bj * Block + b;
-                        if (i < n && j < n && i <= j) result[i * n + j] = Vector256.Sum(acc[pair * Block * Block + a * Block + b]);
+                        if (i >= n || j >= n || i > j) continue;
+                        float* lane = acc + (pair * Block * Block + a * Block + b) * lanes;
+                        result[i * n + j] = lanes == 16 ? Vector512.Sum(Vector512.Load(lane)) : Vector256.Sum(Vector256.Load(lane));
                     }
     }
 }

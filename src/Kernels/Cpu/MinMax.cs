@@ -6,8 +6,9 @@ namespace Ompq.Kernels.Cpu;
 /// <summary>Min/max reductions of x viewed as outer×channels×inner, per channel.</summary>
 internal static unsafe class MinMax
 {
-    public static void PerChannel(long outer, int channels, long inner, float* x, float* min, float* max, int threads)
+    public static void PerChannel(long outer, int channels, long inner, float* x, float* min, float* max, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         nint xs = (nint)x, mins = (nint)min, maxs = (nint)max;
         if (channels >= threads || outer == 1)
         {
@@ -16,7 +17,7 @@ internal static unsafe class MinMax
                 float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
                 for (long o = 0; o < outer; o++)
                 {
-                    Range((float*)xs + (o * channels + c) * inner, inner, out float l, out float h);
+                    Range((float*)xs + (o * channels + c) * inner, inner, simd, out float l, out float h);
                     lo = MathF.Min(lo, l);
                     hi = MathF.Max(hi, h);
                 }
@@ -37,7 +38,7 @@ internal static unsafe class MinMax
             for (long o = t * perWorker; o < end; o++)
                 for (int c = 0; c < channels; c++)
                 {
-                    Range((float*)xs + (o * channels + c) * inner, inner, out float l, out float h);
+                    Range((float*)xs + (o * channels + c) * inner, inner, simd, out float l, out float h);
                     partialLo[t * channels + c] = MathF.Min(partialLo[t * channels + c], l);
                     partialHi[t * channels + c] = MathF.Max(partialHi[t * channels + c], h);
                 }
@@ -55,12 +56,12 @@ internal static unsafe class MinMax
         }
     }
 
-    public static void Range(float* x, long length, out float min, out float max)
+    public static void Range(float* x, long length, bool simd, out float min, out float max)
     {
         var lo = Vector256.Create(float.PositiveInfinity);
         var hi = Vector256.Create(float.NegativeInfinity);
         long i = 0;
-        for (; i + 8 <= length; i += 8)
+        for (; simd && i + 8 <= length; i += 8)
         {
             var v = Avx.LoadVector256(x + i);
             lo = Avx.Min(lo, v);
@@ -81,12 +82,12 @@ internal static unsafe class MinMax
         max = h;
     }
 
-    public static float AbsMax(float* x, long length)
+    public static float AbsMax(float* x, long length, bool simd)
     {
         var mask = Vector256.Create(0x7fffffff).AsSingle();
         var acc = Vector256<float>.Zero;
         long i = 0;
-        for (; i + 8 <= length; i += 8) acc = Avx.Max(acc, Avx.And(Avx.LoadVector256(x + i), mask));
+        for (; simd && i + 8 <= length; i += 8) acc = Avx.Max(acc, Avx.And(Avx.LoadVector256(x + i), mask));
         float m = 0f;
         for (int j = 0; j < 8; j++) m = MathF.Max(m, acc.GetElement(j));
         for (; i < length; i++) m = MathF.Max(m, MathF.Abs(x[i]));

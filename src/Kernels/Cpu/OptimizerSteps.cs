@@ -12,21 +12,22 @@ internal static unsafe class OptimizerSteps
 {
     private const long MinChunk = 1 << 15;
 
-    public static void Sgd(SgdStep step, float* param, float* grad, float* buffer, long length, int threads)
+    public static void Sgd(SgdStep step, float* param, float* grad, float* buffer, long length, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         nint ps = (nint)param, gs = (nint)grad, bs = (nint)buffer;
         CpuParallel.ForRange(length, threads, MinChunk, (start, end) =>
-            SgdRange(step, (float*)ps + start, (float*)gs + start, (float*)bs + start, end - start));
+            SgdRange(step, (float*)ps + start, (float*)gs + start, (float*)bs + start, end - start, simd));
     }
 
-    private static void SgdRange(in SgdStep step, float* p, float* grad, float* buffer, long length)
+    private static void SgdRange(in SgdStep step, float* p, float* grad, float* buffer, long length, bool simd)
     {
         bool decay = step.WeightDecay != 0, momentum = step.Momentum != 0, first = step.FirstStep, nesterov = step.Nesterov;
         var wd = Vector256.Create(step.WeightDecay);
         var mu = Vector256.Create(step.Momentum);
         var negativeLr = Vector256.Create(-step.Lr);
         long i = 0;
-        for (; i + 8 <= length; i += 8)
+        for (; simd && i + 8 <= length; i += 8)
         {
             var param = Avx.LoadVector256(p + i);
             var g = Avx.LoadVector256(grad + i);
@@ -53,12 +54,13 @@ internal static unsafe class OptimizerSteps
         }
     }
 
-    public static void Adam(AdamStep step, float* param, float* grad, float* m, float* v, long length, int threads)
+    public static void Adam(AdamStep step, float* param, float* grad, float* m, float* v, long length, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         var coefficients = new AdamCoefficients(step);
         nint ps = (nint)param, gs = (nint)grad, ms = (nint)m, vs = (nint)v;
         CpuParallel.ForRange(length, threads, MinChunk, (start, end) =>
-            AdamRange(coefficients, (float*)ps + start, (float*)gs + start, (float*)ms + start, (float*)vs + start, end - start));
+            AdamRange(coefficients, (float*)ps + start, (float*)gs + start, (float*)ms + start, (float*)vs + start, end - start, simd));
     }
 
     /// <summary>The per-step scalars, computed in double as torch computes its Python floats.</summary>
@@ -82,7 +84,7 @@ internal static unsafe class OptimizerSteps
         }
     }
 
-    private static void AdamRange(in AdamCoefficients k, float* p, float* grad, float* m, float* v, long length)
+    private static void AdamRange(in AdamCoefficients k, float* p, float* grad, float* m, float* v, long length, bool simd)
     {
         var wd = Vector256.Create(k.WeightDecay);
         var paramScale = Vector256.Create(k.ParamScale);
@@ -93,7 +95,7 @@ internal static unsafe class OptimizerSteps
         var eps = Vector256.Create(k.Eps);
         var negativeStep = Vector256.Create(k.NegativeStepSize);
         long i = 0;
-        for (; i + 8 <= length; i += 8)
+        for (; simd && i + 8 <= length; i += 8)
         {
             var param = Avx.LoadVector256(p + i);
             var g = Avx.LoadVector256(grad + i);

@@ -31,20 +31,21 @@ internal static unsafe class Orthogonality
     }
 
     /// <summary>⟨M_i, M_j⟩_F for matrices stored back to back: the Gram matrix of the flattened matrices.</summary>
-    public static void FrobeniusProducts(int count, long elements, float* matrices, float* products, int threads)
+    public static void FrobeniusProducts(int count, long elements, float* matrices, float* products, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         // One matrix (‖X‖² of a whole feature, used by the ORM's constant-feature guard) is a plain reduction:
         // the rank-k Gram path would pad it to a register block and cost as much as a 32-row Gram.
         if (count == 1)
         {
-            products[0] = (float)SumOfSquares(matrices, elements, threads);
+            products[0] = (float)SumOfSquares(matrices, elements, threads, simd);
             return;
         }
-        Gram.Compute(count, elements, matrices, products, threads);
+        Gram.Compute(count, elements, matrices, products, threads, isa);
     }
 
     /// <summary>Σ x² with four vector accumulators per block; blocks add into per-chunk doubles so long sums keep their precision.</summary>
-    private static double SumOfSquares(float* x, long length, int threads)
+    private static double SumOfSquares(float* x, long length, int threads, bool simd)
     {
         const long block = 4096;
         long blocks = (length + block - 1) / block;
@@ -58,7 +59,7 @@ internal static unsafe class Orthogonality
                 long n = Math.Min(block, length - b * block);
                 Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
                 long i = 0;
-                for (; i + 32 <= n; i += 32)
+                for (; simd && i + 32 <= n; i += 32)
                 {
                     var v0 = Avx.LoadVector256(p + i);
                     var v1 = Avx.LoadVector256(p + i + 8);

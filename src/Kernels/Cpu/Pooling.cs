@@ -3,14 +3,23 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Ompq.Kernels.Cpu;
 
-/// <summary>Max, average and global-average pooling over NCHW, one (n, c) plane per work item, vectorized over output columns.</summary>
+/// <summary>
+/// Max, average and global-average pooling over NCHW, one (n, c) plane per work item, vectorized over output columns
+/// (window pools on the portable path: <see cref="PortablePooling"/>).
+/// </summary>
 internal static unsafe class Pooling
 {
-    public static void Max(Pool2dShape s, float* x, float* y, int threads)
-        => Windowed(s, x, y, threads, new PaddedLayout(s, float.NegativeInfinity), average: false);
+    public static void Max(Pool2dShape s, float* x, float* y, int threads, CpuIsa isa)
+    {
+        if (isa.HasAvx2()) Windowed(s, x, y, threads, new PaddedLayout(s, float.NegativeInfinity), average: false);
+        else PortablePooling.Windowed(s, x, y, threads, average: false);
+    }
 
-    public static void Average(Pool2dShape s, float* x, float* y, int threads)
-        => Windowed(s, x, y, threads, new PaddedLayout(s, 0f), average: true);
+    public static void Average(Pool2dShape s, float* x, float* y, int threads, CpuIsa isa)
+    {
+        if (isa.HasAvx2()) Windowed(s, x, y, threads, new PaddedLayout(s, 0f), average: true);
+        else PortablePooling.Windowed(s, x, y, threads, average: true);
+    }
 
     /// <summary>
     /// Both window pools on a padded, stride-phase-split copy of each plane (as the depthwise kernel):
@@ -89,8 +98,9 @@ internal static unsafe class Pooling
         }
     }
 
-    public static void GlobalAverage(ChannelShape s, float* x, float* y, int threads)
+    public static void GlobalAverage(ChannelShape s, float* x, float* y, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         nint xs = (nint)x, ys = (nint)y;
         long spatial = s.Spatial;
         CpuParallel.For(s.N * s.C, threads, plane =>
@@ -98,7 +108,7 @@ internal static unsafe class Pooling
             float* xp = (float*)xs + plane * spatial;
             var acc = Vector256<float>.Zero;
             long i = 0;
-            for (; i + 8 <= spatial; i += 8) acc += Avx.LoadVector256(xp + i);
+            for (; simd && i + 8 <= spatial; i += 8) acc += Avx.LoadVector256(xp + i);
             float sum = Vector256.Sum(acc);
             for (; i < spatial; i++) sum += xp[i];
             ((float*)ys)[plane] = sum / spatial;

@@ -1,6 +1,3 @@
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
@@ -35,10 +32,7 @@ internal static unsafe class PoolingBackward
                 // dy/spatial, the quotient torch's mean backward broadcasts.
                 float value = ((float*)dys)[plane] / spatial;
                 float* target = (float*)dxs + plane * spatial;
-                var v = Vector256.Create(value);
-                long i = 0;
-                for (; i + 8 <= spatial; i += 8) Avx.Store(target + i, v);
-                for (; i < spatial; i++) target[i] = value;
+                new Span<float>(target, checked((int)spatial)).Fill(value);
             }
         }, chunksPerThread: 4);
     }

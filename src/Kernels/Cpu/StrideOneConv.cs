@@ -87,7 +87,7 @@ internal static unsafe class StrideOneConv
                     int k = g * kg + b * tile.Channels + i;
                     float* plane = y + (long)k * s.P * s.Q;
                     layout.Crop(output + i * layout.Length, plane);
-                    if (finish) EpilogueStore.Apply(plane, s.P * s.Q, bias != null ? bias[k] : 0f, epilogue);
+                    if (finish) EpilogueStore.Apply(plane, s.P * s.Q, bias != null ? bias[k] : 0f, epilogue, CpuIsa.Avx2);
                 }
             }
         }

@@ -25,7 +25,18 @@ public static class BackendRegistry
     {
         if (id == Cpu)
         {
-            return new(Cpu, $"{Environment.ProcessorCount}-thread CPU (SIMD backend)",
+            // The kernel path it runs (avx512, avx2 or portable: the widest the CPU has, or OMPQ_CPU_ISA).
+            string isa;
+            try
+            {
+                isa = CpuIsas.Name(CpuIsas.Default);
+            }
+            catch (KernelArgumentException e)
+            {
+                return new(Cpu, $"{Environment.ProcessorCount}-thread CPU (SIMD backend)",
+                    GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, Environment.ProcessorCount, false, e.Message);
+            }
+            return new(Cpu, $"{Environment.ProcessorCount}-thread CPU (SIMD backend, {isa})",
                 GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, Environment.ProcessorCount, true, null);
         }
         var report = IlgpuDeviceProbe.Probe(IlgpuKind(id));
@@ -39,7 +50,14 @@ public static class BackendRegistry
         if (id == Cpu)
         {
             if (threads < 0) throw new InvalidInputException($"thread count must be >= 0, got {threads}");
-            return new CpuKernels(threads);
+            try
+            {
+                return new CpuKernels(threads);
+            }
+            catch (KernelArgumentException e)
+            {
+                throw new InvalidInputException($"device 'cpu' is not available: {e.Message}", e);
+            }
         }
         var kind = IlgpuKind(id);
         var report = IlgpuDeviceProbe.Probe(kind);

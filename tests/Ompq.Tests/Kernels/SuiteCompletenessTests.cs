@@ -39,6 +39,7 @@ public sealed class SuiteCompletenessTests
         var suites = Suites.ToList();
         var fixtures = Fixtures.ToList();
         Assert.Contains(typeof(CpuFixture), fixtures);
+        Assert.Contains(typeof(CpuPortableFixture), fixtures);
         Assert.Contains(typeof(IlgpuCpuFixture), fixtures);
         Assert.Contains(suites, s => s.Name.StartsWith("GemmTests", StringComparison.Ordinal));
 

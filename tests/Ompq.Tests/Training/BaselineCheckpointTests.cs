@@ -25,7 +25,9 @@ public sealed class BaselineCheckpointTests
         var result = Evaluator.Run(model, kernels, LabelledDataSets.Open("fashion-mnist", DataSplit.Test));
         Assert.Equal(record.RootElement.GetProperty("images").GetInt32(), result.Images);
         Assert.Equal(record.RootElement.GetProperty("top1").GetDouble(), result.Top1);
-        Assert.Equal(record.RootElement.GetProperty("loss").GetDouble(), result.Loss, 1e-9);
+        // The loss to within float rounding, not bit for bit: the cpu kernel path (avx512, avx2 or portable, each with its
+        // own GEMM tile and cache-derived K slicing) sums in its own order, which moves the mean loss by ~1e-8.
+        Assert.Equal(record.RootElement.GetProperty("loss").GetDouble(), result.Loss, 1e-6);
         Assert.True(result.Top1 >= 0.92, $"the baseline must reach 92.0 % top-1, measures {result.Top1:P2}");
     }
 }

@@ -1,0 +1,66 @@
+using Ompq.Kernels.Cpu;
+
+namespace Ompq.Tests.Backends.Cpu;
+
+/// <summary>The cache-derived GEMM blocking and the instruction-set choice: sizes any machine could report give sane blocks.</summary>
+public sealed class CpuBlockingTests
+{
+    [Theory]
+    [InlineData("48K", 48L << 10)]
+    [InlineData("2048K", 2048L << 10)]
+    [InlineData("32M", 32L << 20)]
+    [InlineData("65536", 65536L)]
+    [InlineData("", 0L)]
+    [InlineData("lots", 0L)]
+    public void ParsesSysfsCacheSizes(string text, long bytes) => Assert.Equal(bytes, CpuCaches.ParseSize(text));
+
+    [Theory]
+    [InlineData("0", 1)]
+    [InlineData("0-1", 2)]
+    [InlineData("0-3,8,10-11", 7)]
+    [InlineData("", 0)]
+    public void CountsSharedCpuLists(string list, int count) => Assert.Equal(count, CpuCaches.CountCpus(list));
+
+    /// <summary>Zen 4 (32 KiB L1, 1 MiB L2, 16 MiB L3 per core share), the Xeon (48 KiB, 2 MiB, 130 MiB) and a small core.</summary>
+    [Theory]
+    [InlineData(32L << 10, 1L << 20, 16L << 20)]
+    [InlineData(48L << 10, 2L << 20, 130L << 20)]
+    [InlineData(16L << 10, 128L << 10, 0L)]
+    public void BlocksAreWholeTilesAndFitTheirCaches(long l1, long l2, long l3)
+    {
+        foreach (var (mr, nr) in new[] { (Avx2Kernel.MR, Avx2Kernel.NR), (Avx512Kernel.MR, Avx512Kernel.NR), (PortableKernel.MR, PortableKernel.NR) })
+        {
+            var b = GemmBlocking.Derive(mr, nr, l1, l2, l3);
+            Assert.Equal((mr, nr), (b.MR, b.NR));
+            Assert.InRange(b.KC, 64, 512);
+            Assert.True((long)b.KC * nr * sizeof(float) <= Math.Max(l1 / 2, 64L * nr * sizeof(float)), $"B panel of {b} overflows L1");
+            Assert.Equal(0, b.MC % mr);
+            Assert.Equal(0, b.NC % nr);
+            Assert.Equal(0, b.NarrowNC % nr);
+            Assert.Equal(0, b.PrepackedNC % nr);
+            Assert.InRange(b.PrepackedNC, nr, b.NC);
+        }
+        // What the AVX2 kernel was tuned to on Zen 4: 256-deep slices.
+        Assert.Equal(256, GemmBlocking.Derive(Avx2Kernel.MR, Avx2Kernel.NR, 32L << 10, 1L << 20, 16L << 20).KC);
+    }
+
+    [Fact]
+    public void SliceDepthSplitsKEvenly()
+    {
+        var b = GemmBlocking.Derive(Avx2Kernel.MR, Avx2Kernel.NR, 32L << 10, 1L << 20, 16L << 20);
+        Assert.Equal(256, b.SliceDepth(256));
+        Assert.Equal(129, b.SliceDepth(257));
+        Assert.Equal(7, b.SliceDepth(7));
+    }
+
+    [Fact]
+    public void PortableIsAlwaysSupportedAndNamed()
+    {
+        Assert.True(CpuIsas.IsSupported(CpuIsa.Portable));
+        Assert.Equal("portable", CpuIsas.Name(CpuIsa.Portable));
+        Assert.False(CpuIsa.Portable.HasAvx2());
+        Assert.True(CpuIsas.IsSupported(CpuIsas.Best));
+        using var kernels = new CpuKernels(isa: CpuIsa.Portable);
+        Assert.EndsWith("(portable)", kernels.Info.DeviceName);
+    }
+}
