@@ -15,8 +15,8 @@ public sealed record ReproductionCell(Regime Regime, string Method, double Avera
     public string Key => FormattableString.Invariant($"{Regime.ToString().ToLowerInvariant()}-{Method}-b{AverageBits:0.##}-s{Seed}");
 }
 
-/// <summary>What one finished cell measured.</summary>
+/// <summary>What one finished cell measured; <c>Failure</c> holds the error line of a cell whose recovery failed (e.g. diverged).</summary>
 public sealed record CellResult(
     string Key, string Regime, string Method, double AverageBits, int Seed, double BudgetMiB,
     double Top1, double SizeMiB, double BitOpsG, double SearchSeconds, double RecoverySeconds,
-    string Checkpoint, string[] Commands);
+    string Checkpoint, string[] Commands, string? Failure = null);

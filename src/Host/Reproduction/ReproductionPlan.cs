@@ -28,6 +28,7 @@ public sealed class ReproductionPlan
     public required int QatEpochs { get; init; }
     public required int SearchImages { get; init; }
     public required int PtqIterations { get; init; }
+    public required float QatLr { get; init; }
     public required int Calibration { get; init; }
     public string? DataDir { get; init; }
     public required double FloatSizeMiB { get; init; }
@@ -85,7 +86,7 @@ public sealed class ReproductionPlan
                 "--no-test", "--out", checkpoint, "--json" }
             : new List<string> { "qat", "--weights", Weights, "--bits-from", report, "--seed", cell.Seed.ToString(CultureInfo.InvariantCulture),
                 "--epochs", QatEpochs.ToString(CultureInfo.InvariantCulture), "--limit", QatImages.ToString(CultureInfo.InvariantCulture),
-                "--lr", "0.01", "--no-test", "--out", checkpoint, "--json" };
+                "--lr", QatLr.ToString("R", CultureInfo.InvariantCulture), "--no-test", "--out", checkpoint, "--json" };
         args.Insert(1, "--data");
         args.Insert(2, Data);
         AddDataDir(args);

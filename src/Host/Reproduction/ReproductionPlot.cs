@@ -12,7 +12,7 @@ public static class ReproductionPlot
         foreach (var regime in plan.Regimes)
         {
             string name = ReproductionTable.Name(regime);
-            var points = results.Where(r => r.Regime == name)
+            var points = results.Where(r => r.Regime == name && r.Failure is null)
                 .GroupBy(r => (r.Method, r.AverageBits))
                 .Select(g => new AccuracySizePoint(g.Key.Method, g.Average(r => r.SizeMiB), g.Average(r => r.Top1)))
                 .ToList();

@@ -26,7 +26,17 @@ public sealed class ReproductionRunner(ReproductionPlan plan)
         double bitOps = searchJson.GetProperty("bitops_g").GetDouble();
 
         var recovery = plan.RecoveryCommand(cell, report, checkpoint);
-        Invoke(recovery, out double recoverySeconds);
+        double recoverySeconds;
+        try
+        {
+            Invoke(recovery, out recoverySeconds);
+        }
+        catch (InvalidInputException e)
+        {
+            // A fine-tune that diverges is a result of that cell, not a reason to stop the others.
+            return new CellResult(cell.Key, ReproductionTable.Name(cell.Regime), cell.Method, cell.AverageBits, cell.Seed, budgetMiB,
+                0, size, bitOps, searchSeconds, 0, checkpoint, new[] { ReproductionPlan.Format(search), ReproductionPlan.Format(recovery) }, e.Message);
+        }
         var eval = plan.EvalCommand(checkpoint);
         double top1 = Invoke(eval, out _).GetProperty("top1").GetDouble();
         return new CellResult(cell.Key, ReproductionTable.Name(cell.Regime), cell.Method, cell.AverageBits, cell.Seed, budgetMiB,

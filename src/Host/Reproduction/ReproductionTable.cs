@@ -36,14 +36,22 @@ public static class ReproductionTable
             s.AppendLine("|---|---|---|---|---|---|---|");
             foreach (string method in plan.Methods)
             {
-                var runs = cells.Where(c => c.Method == method).OrderBy(c => c.Seed).ToList();
+                var all = cells.Where(c => c.Method == method).OrderBy(c => c.Seed).ToList();
+                var runs = all.Where(c => c.Failure is null).ToList();
+                int failed = all.Count - runs.Count;
+                if (runs.Count == 0 && failed > 0)
+                {
+                    s.AppendLine($"| {method} | failed in all {failed} seeds: {all[0].Failure} | 0 | | | | |");
+                    continue;
+                }
                 if (runs.Count == 0)
                 {
                     s.AppendLine($"| {method} | not run yet | 0 | | | | |");
                     continue;
                 }
                 var (mean, std) = MeanStd(runs.Select(r => r.Top1 * 100).ToArray());
-                s.AppendLine(I($"| {method} | {mean:F2} ± {std:F2} | {runs.Count} | {runs.Average(r => r.SizeMiB):F4} | {runs.Average(r => r.BitOpsG):F3} | {runs.Average(r => r.SearchSeconds):F2} | {runs.Average(r => r.RecoverySeconds):F1} |"));
+                string failures = failed > 0 ? I($" ({failed} failed)") : "";
+                s.AppendLine(I($"| {method} | {mean:F2} ± {std:F2}{failures} | {runs.Count} | {runs.Average(r => r.SizeMiB):F4} | {runs.Average(r => r.BitOpsG):F3} | {runs.Average(r => r.SearchSeconds):F2} | {runs.Average(r => r.RecoverySeconds):F1} |"));
             }
         }
         if (plotPath is not null)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using CommandLine;
+using CommandLine.Text;
 using Ompq.Host.Data;
 using Ompq.Kernels;
 using Ompq.Runtime;
@@ -22,6 +23,15 @@ namespace Ompq.Host.Verbs;
 [Verb("ptq", HelpText = "Post-training quantization of a float checkpoint (no labels): Lp weight ranges, searched activation steps, AdaRound block reconstruction; `ompq eval` reads the result.")]
 public sealed class PtqVerb : IVerb
 {
+    [Usage(ApplicationAlias = "ompq")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("Quantize the float baseline to 3-bit weights (first conv and fc at 8) with block reconstruction",
+            new PtqVerb { Weights = "models/resnet20-fashion-mnist.safetensors", UniformBits = 3, Out = "out/resnet20-ptq-w3.safetensors" }),
+        new("Take the bits of a search report; round to nearest only",
+            new PtqVerb { Weights = "models/resnet20-fashion-mnist.safetensors", BitsFrom = "out/search.json", NoReconstruction = true, Out = "out/resnet20-ptq.safetensors" }),
+    ];
+
     [Option("weights", Required = true, HelpText = "Float checkpoint written by `ompq train` (.safetensors).")]
     public string Weights { get; set; } = "";
 
@@ -37,22 +47,22 @@ public sealed class PtqVerb : IVerb
     public string Out { get; set; } = "";
 
     [Option("calibration", Default = 1024, HelpText = "Calibration images: the first N of the training split in the seed's order (labels unused).")]
-    public int Calibration { get; set; }
+    public int Calibration { get; set; } = 1024;
 
     [Option("act-bits", Default = 8, HelpText = "Width of every quantized layer's input activation, 2..8 (the image, the first layer's input, stays at 8).")]
-    public int ActBits { get; set; }
+    public int ActBits { get; set; } = 8;
 
     [Option("iterations", Default = PtqOptions.DefaultIterations, HelpText = "Reconstruction steps per block (Adam, batches of 32).")]
-    public int Iterations { get; set; }
+    public int Iterations { get; set; } = PtqOptions.DefaultIterations;
 
     [Option("lr", Default = PtqOptions.DefaultLearningRate, HelpText = "Adam step size on the rounding variables (lower it when raising --iterations a lot).")]
-    public float Lr { get; set; }
+    public float Lr { get; set; } = PtqOptions.DefaultLearningRate;
 
     [Option("no-reconstruction", HelpText = "Round every weight to nearest (Lp ranges and activation steps only).")]
     public bool NoReconstruction { get; set; }
 
     [Option("seed", Default = 0, HelpText = "Seed of the calibration subset and of the reconstruction batches.")]
-    public int Seed { get; set; }
+    public int Seed { get; set; } = 0;
 
     [Option("data", HelpText = "fashion-mnist | mnist | <folder>; default: the dataset the checkpoint was trained on.")]
     public string? Data { get; set; }
@@ -70,7 +80,7 @@ public sealed class PtqVerb : IVerb
     public string Device { get; set; } = "cpu";
 
     [Option("threads", Default = 0, HelpText = "CPU backend threads (0 = all cores).")]
-    public int Threads { get; set; }
+    public int Threads { get; set; } = 0;
 
     [Option("json", HelpText = "Print a JSON summary on stdout instead of the table.")]
     public bool Json { get; set; }

@@ -67,6 +67,9 @@ public sealed class ReproduceVerb : IVerb
     [Option("search-images", Default = 32, HelpText = "Images in each search's batch.")]
     public int SearchImages { get; set; } = 32;
 
+    [Option("qat-lr", Default = 0.002f, HelpText = "Peak learning rate of the short QAT fine-tune (0.01 diverged with 2-bit layers).")]
+    public float QatLr { get; set; } = 0.002f;
+
     [Option("ptq-iterations", Default = 200, HelpText = "Reconstruction steps per block of each PTQ.")]
     public int PtqIterations { get; set; } = 200;
 
@@ -118,7 +121,7 @@ public sealed class ReproduceVerb : IVerb
             FloatSizeMiB = FloatSizeMiB(model),
             Weights = Weights, Model = checkpoint.Model.Name, Data = data, DataDir = DataDir, OutDir = OutDir, Methods = methods, Regimes = regimes,
             Seeds = Seeds, Budgets = budgets, TableBudget = table, QatImages = QatImages, QatEpochs = QatEpochs, SearchImages = SearchImages,
-            PtqIterations = PtqIterations, Calibration = Calibration,
+            PtqIterations = PtqIterations, Calibration = Calibration, QatLr = QatLr,
         };
         Directory.CreateDirectory(OutDir);
         var results = new ReproductionResults(Path.Combine(OutDir, "results.jsonl"));
@@ -134,6 +137,11 @@ public sealed class ReproduceVerb : IVerb
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{done}/{cells.Count}] {cell.Key}: budget {budget:F4} MiB ..."));
             var result = runner.Run(cell, budget);
             results.Add(result);
+            if (result.Failure is not null)
+            {
+                context.Error.WriteLine($"[{done}/{cells.Count}] {cell.Key}: failed: {result.Failure}");
+                continue;
+            }
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[{done}/{cells.Count}] {cell.Key}: top-1 {result.Top1 * 100:F2} %, {result.SizeMiB:F4} MiB, search {result.SearchSeconds:F1} s, recovery {result.RecoverySeconds:F0} s"));
         }

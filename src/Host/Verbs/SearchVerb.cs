@@ -163,8 +163,8 @@ public sealed class SearchVerb : IVerb
             return Report(context, baseline, $"none ({EnumSpelling.Of(Method)} reads no images)", weightsDescription, setup.Elapsed.TotalSeconds, memory: null);
         }
         // The memory plan sizes OMPQ's feature pass; the Hessian baseline runs plain forwards of the same batch.
-        SearchMemoryPlan? memory = Method == SearchMethod.Ompq ? PlanMemory(model, options) : null;
         model.CheckBatch(Images, limits, $"--images {Images}");
+        SearchMemoryPlan? memory = Method == SearchMethod.Ompq ? PlanMemory(model, options) : null;
         using IKernels kernels = BackendRegistry.Create(Device, Threads);
         LabelledSearchBatch.Batch? labelled = Method == SearchMethod.Hawq
             ? LabelledSearchBatch.Load(Data, DataDir, Images, model, Seed, EnumSpelling.Of(Method))

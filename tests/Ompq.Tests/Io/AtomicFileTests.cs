@@ -37,7 +37,7 @@ public sealed class AtomicFileTests : IDisposable
     {
         string missing = Path.Combine(_dir, "no-such-folder", "x.json");
         var e = Assert.Throws<InvalidInputException>(() => AtomicFile.Write(missing, [1]));
-        Assert.Equal($"cannot write '{missing}': folder '{Path.GetDirectoryName(missing)}' does not exist", e.Message);
+        Assert.Equal($"cannot write '{missing}': folder '{Path.GetDirectoryName(missing)}' does not exist; expected a file in an existing folder", e.Message);
         e = Assert.Throws<InvalidInputException>(() => AtomicFile.Write(_dir, [1]));
         Assert.Equal($"cannot write '{_dir}': it is a folder, expected a file path", e.Message);
     }
