@@ -40,8 +40,11 @@ internal static class SizeArithmetic
     /// <summary>An output extent as the int the kernels use; only meaningful once Validate() has bounded it.</summary>
     public static int AsExtent(long outputs) => (int)Math.Clamp(outputs, 0, int.MaxValue);
 
-    /// <summary>Throws unless <paramref name="value"/> is within what kernels index with an int.</summary>
-    public static void RequireIndexable(string op, string what, long value, object shape)
+    /// <summary>
+    /// Throws unless <paramref name="value"/> is within what kernels index with an int. Generic over the shape so that
+    /// the check boxes nothing: it runs on every launch, and steady-state inference must not allocate.
+    /// </summary>
+    public static void RequireIndexable<TShape>(string op, string what, long value, in TShape shape) where TShape : struct
     {
         if (value > MaxIndexable)
             throw new KernelArgumentException($"{op} {what} is {(value == long.MaxValue ? "beyond 2^63" : value.ToString())}, more than the {MaxIndexable} a kernel can index, for {shape}");

@@ -71,7 +71,7 @@ public sealed class BadInputByVerbTests
             { "search: --memory-limit-gb", Search("--memory-limit-gb", "-1"), "--memory-limit-gb -1 is invalid: expected a positive number of GiB" },
             { "search: --plots names a file", Search("--plots", aFile), $"--plots '{aFile}' is a file, expected a folder" },
             { "search: no network", ["search", "--data", "synthetic", "--size-mb", "1", "--out", OutputPath("search.json")], "no network given: expected --model resnet18|resnet50|mobilenet_v2|resnet20 or --onnx FILE" },
-            { "search: too many images for the memory", Search("--images", "1500", "--model", "resnet18", "--size-mb", "6.7", "--memory-limit-gb", "1"), "expected --images" },
+            { "search: too many images for the memory", Search("--images", "300", "--model", "resnet18", "--size-mb", "6.7", "--memory-limit-gb", "0.3"), "expected --images" },
             { "search: --bits", Search("--bits", "3..9"), "expected MIN..MAX with 2 <= MIN <= MAX <= 8" },
             // train
             { "train: --optimizer", Train("--optimizer", "rmsprop"), "--optimizer 'rmsprop' is unknown: expected sgd, adam or adamw" },
