@@ -19,11 +19,11 @@ public sealed class SearchMemoryCommandTests
         string dir = CliRunner.TempDir();
         string report = Path.Combine(dir, "search.json");
         var clock = Stopwatch.StartNew();
-        var r = CliRunner.Run("search", "--model", "resnet18", "--data", "synthetic", "--images", "4096", "--size-mb", "6.7",
-            "--memory-limit-gb", "0.5", "--out", report, "--plots", Path.Combine(dir, "plots"));
+        var r = CliRunner.Run("search", "--model", "resnet18", "--data", "synthetic", "--images", "300", "--size-mb", "6.7",
+            "--memory-limit-gb", "0.3", "--out", report, "--plots", Path.Combine(dir, "plots"));
         Assert.True(clock.Elapsed.TotalSeconds < 10, $"took {clock.Elapsed.TotalSeconds:F1} s: the refusal should come before the forward pass");
         Assert.Equal(2, r.ExitCode);
-        Assert.Matches(@"^error: --images 4096 needs an estimated \d+\.\d\d GiB \(.*\), more than the limit of 0\.50 GiB \(--memory-limit-gb\); expected --images \d+ or fewer\s*$", r.Error);
+        Assert.Matches(@"^error: --images 300 needs an estimated \d+\.\d\d GiB \(.*\), more than the limit of 0\.30 GiB \(--memory-limit-gb\); expected --images \d+ or fewer\s*$", r.Error);
         Assert.False(File.Exists(report));
         Assert.False(Directory.Exists(Path.Combine(dir, "plots")));
     }
