@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
@@ -44,6 +46,16 @@ internal static unsafe class Gemm
         }
         if (n >= m || m < 2 * TK.MR)
         {
+            // Split by columns, every worker would pack all of A for itself (twice per worker when the columns come in
+            // two chunks each): pack it once, in parallel, and share it. Worth it once A is more than a few panels.
+            if (typeof(TA) == typeof(DenseA) && m >= 4 * TK.MR)
+            {
+                var dense = Unsafe.As<TA, DenseA>(ref a);
+                long size = (long)(m + TK.MR - 1) / TK.MR * TK.MR * k;
+                var shared = PrePackedA.Pack(dense, m, k, ThreadScratch.Get(ThreadScratch.GemmLeftOperand, size), blocking, threads);
+                Run<TK, PrePackedA, TB, TC>(m, n, k, shared, b, beta, c, epilogue, threads, blocking);
+                return;
+            }
             int chunks = n >= 1024 * threads ? threads * 2 : threads;
             int width = RoundUp((n + chunks - 1) / chunks, TK.NR);
             int count = (n + width - 1) / width;

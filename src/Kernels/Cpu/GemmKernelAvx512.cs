@@ -25,6 +25,12 @@ internal readonly unsafe struct Avx512Kernel : IMicroKernel
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default;
         Vector512<float> c70 = default, c71 = default, c80 = default, c81 = default, c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default, c120 = default, c121 = default, c130 = default, c131 = default;
+        for (int r = 0; r < MR; r++)
+        {
+            // C's rows lie ldc apart and miss in L1: start fetching them now so the stores after the k loop do not wait.
+            Sse.Prefetch0(c + (long)r * ldc);
+            Sse.Prefetch0(c + (long)r * ldc + 16);
+        }
         for (int p = 0; p < kc; p++)
         {
             var b0 = Avx512F.LoadAlignedVector512(b);

@@ -137,16 +137,31 @@ internal readonly unsafe struct PrePackedA : IPackA
 
     /// <summary>Packs all of <paramref name="source"/> (m×k) into <paramref name="destination"/> of <see cref="Size"/> floats.</summary>
     public static PrePackedA Pack(DenseA source, int m, int k, float* destination, CpuIsa isa)
+        => Pack(source, m, k, destination, GemmBlocking.For(isa), threads: 1);
+
+    /// <summary>
+    /// Packs with a given blocking (the GEMM driver's own), the rows split over <paramref name="threads"/> workers in
+    /// whole MR panels. The result is read by every worker of the GEMM that follows.
+    /// </summary>
+    public static PrePackedA Pack(DenseA source, int m, int k, float* destination, GemmBlocking blocking, int threads)
     {
-        var blocking = GemmBlocking.For(isa);
         int mr = blocking.MR;
         int padded = (m + mr - 1) / mr * mr;
         int depth = blocking.SliceDepth(k);
-        for (int pc = 0; pc < k; pc += depth)
+        int panels = padded / mr;
+        int chunks = Math.Min(threads, panels);
+        int panelsPerChunk = (panels + chunks - 1) / chunks;
+        CpuParallel.For(chunks, threads, chunk =>
         {
-            int kc = Math.Min(depth, k - pc);
-            source.Pack(0, m, pc, kc, mr, destination + (long)pc * padded);
-        }
+            int i0 = chunk * panelsPerChunk * mr;
+            int rows = Math.Min(m, i0 + panelsPerChunk * mr) - i0;
+            if (rows <= 0) return;
+            for (int pc = 0; pc < k; pc += depth)
+            {
+                int kc = Math.Min(depth, k - pc);
+                source.Pack(i0, rows, pc, kc, mr, destination + (long)pc * padded + (long)i0 * kc);
+            }
+        });
         return new PrePackedA(destination, padded);
     }
 

@@ -9,7 +9,7 @@ namespace Ompq.Kernels.Cpu;
 /// </summary>
 internal static unsafe class ThreadScratch
 {
-    public const int Slots = 5;
+    public const int Slots = 6;
 
     /// <summary>Slot for an operand packed once by the op's calling thread and shared by its workers (conv weights).</summary>
     public const int SharedOperand = 3;
@@ -19,6 +19,9 @@ internal static unsafe class ThreadScratch
     /// to a forward kernel, per-chunk partial sums); no forward kernel uses it.
     /// </summary>
     public const int TransformedOperand = 4;
+
+    /// <summary>Slot for a dense GEMM's left operand, packed once by the calling thread's GEMM and read by all its workers.</summary>
+    public const int GemmLeftOperand = 5;
 
     [ThreadStatic] private static nint[]? blocks;
     [ThreadStatic] private static long[]? capacities;

@@ -63,4 +63,18 @@ public sealed class CpuBlockingTests
         using var kernels = new CpuKernels(isa: CpuIsa.Portable);
         Assert.EndsWith("(portable)", kernels.Info.DeviceName);
     }
+
+    /// <summary>The Gram's chunk keeps all n rows of it in half of L1 where that allows at least 64 columns, in whole 16-float vectors.</summary>
+    [Theory]
+    [InlineData(32, 48L << 10, 192)]
+    [InlineData(32, 32L << 10, 128)]
+    [InlineData(8, 48L << 10, 768)]
+    [InlineData(256, 32L << 10, 64)]
+    [InlineData(1, 0L, 1024)]
+    public void GramChunkFitsHalfOfL1(int n, long l1, int expected)
+    {
+        int chunk = Gram.ChunkColumns(n, l1);
+        Assert.Equal(expected, chunk);
+        Assert.Equal(0, chunk % 16);
+    }
 }
