@@ -16,7 +16,8 @@ public static class FmaPeak
     /// <summary>The vector width of the measuring loop, in bits.</summary>
     public static int WidthBits => Avx512F.IsSupported ? 512 : Fma.IsSupported ? 256 : 128;
 
-    public static double MeasureGflops(int threads, double seconds = 0.3)
+    /// <param name="seconds">Length of one attempt; the best of five is kept (a shared machine lowers some of them).</param>
+    public static double MeasureGflops(int threads, double seconds = 0.15)
     {
         int width = WidthBits;
         Func<long, float> spin = width switch
@@ -32,7 +33,7 @@ public static class FmaPeak
         double perIteration = sw.Elapsed.TotalSeconds / (iterations / 10);
         long n = Math.Max(1_000_000, (long)(seconds / perIteration));
         double best = 0;
-        for (int attempt = 0; attempt < 3; attempt++)
+        for (int attempt = 0; attempt < 5; attempt++)
         {
             // Dedicated threads, released together: Parallel.For may run both iterations on one thread when
             // the pool is cold, which halves the figure.
