@@ -5,6 +5,7 @@ using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Ompq.Benchmarking;
+using Ompq.Kernels.Cpu;
 
 namespace Ompq.Bench;
 
@@ -43,7 +44,8 @@ public static class Program
         var config = ManualConfig.Create(DefaultConfig.Instance).AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);
 
         double peak = FmaPeak.MeasureGflops(Environment.ProcessorCount);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 FMA peak on {Environment.ProcessorCount} threads: {peak:F1} GFLOP/s"));
+        Console.WriteLine($"CPU: {MachineDescription.Current}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours on the {CpuIsas.Name(CpuIsas.Default)} path; fp32 FMA peak on {Environment.ProcessorCount} threads: {peak:F1} GFLOP/s ({FmaPeak.WidthBits}-bit FMA)"));
 
         if (search)
         {
@@ -82,7 +84,16 @@ public static class Program
             double? ours = Median(group, nameof(KernelBenchmarks.Ours));
             double? torch = Median(group, nameof(KernelBenchmarks.Libtorch));
             if (ours is null || torch is null) continue;
-            records.Add((order[group.Key], BenchRecord.From(catalog[order[group.Key]], ours.Value, torch.Value, peak)));
+            var record = BenchRecord.From(catalog[order[group.Key]], ours.Value, torch.Value, peak);
+            if (KernelBenchmarks.Comparisons.TryGetValue(group.Key, out var comparison))
+                record = record with
+                {
+                    Compared = comparison.Compared,
+                    MaxAbsError = comparison.MaxAbsError,
+                    MaxRelError = comparison.MaxRelError,
+                    QuantFlips = comparison.QuantFlips,
+                };
+            records.Add((order[group.Key], record));
         }
         return records.OrderBy(r => r.Order).Select(r => r.Record).ToList();
     }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Ompq.Benchmarking;
 using Ompq.Runtime.Io;
 
 namespace Ompq.Bench;
@@ -18,21 +19,8 @@ public static class ReadmeTable
         if (b < 0 || e < b) throw new InvalidDataException($"{readmePath} lacks the {Begin} / {End} markers");
         string command = $"dotnet run -c Release --project bench/Ompq.Bench -- {(quick ? "--quick " : "")}--write-readme";
         string header = FormattableString.Invariant(
-            $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} threads of {CpuName()} ({RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}); fp32 FMA peak measured {peakGflops:F0} GFLOP/s. Command: `{command}`. BenchmarkDotNet ShortRun, in-process, medians. Ratio = ours/libtorch in throughput (> 1: ours faster).\n\n");
+            $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} threads of {MachineDescription.Current} ({RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}); fp32 FMA peak measured {peakGflops:F0} GFLOP/s ({FmaPeak.WidthBits}-bit FMA). Command: `{command}`. BenchmarkDotNet ShortRun, in-process, medians (not interleaved: `ompq bench` gives interleaved ratios with their spread); outputs compared before timing. Ratio = ours/libtorch in throughput (> 1: ours faster).\n\n");
         string updated = text[..(b + Begin.Length)] + "\n" + header + table + text[e..];
         AtomicFile.Write(readmePath, Encoding.UTF8.GetBytes(updated));
-    }
-
-    private static string CpuName()
-    {
-        try
-        {
-            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-            return line is null ? "unknown CPU" : line[(line.IndexOf(':') + 1)..].Trim();
-        }
-        catch (IOException)
-        {
-            return "unknown CPU";
-        }
     }
 }

@@ -8,7 +8,7 @@ namespace Ompq.Benchmarking;
 /// <summary>
 /// The shapes the project is measured on: square GEMMs, every distinct conv of ResNet-18 and the depthwise and
 /// pointwise convs of MobileNetV2 at batch 32 and 224², the other ops at ResNet-18 activation sizes, the Gram
-/// step of an OMPQ search, and the training ops of resnet20 (BenchCatalog.Training.cs). One catalog feeds both `ompq bench` and
+/// step and the whole features phase of an OMPQ search (BenchCatalog.Search.cs), and the training ops of resnet20 (BenchCatalog.Training.cs). One catalog feeds both `ompq bench` and
 /// the BenchmarkDotNet project.
 /// </summary>
 public static partial class BenchCatalog
@@ -17,6 +17,16 @@ public static partial class BenchCatalog
 
     /// <summary>Batch-norm running variance for both sides: seeded inputs lie in [−1, 1], a variance must be positive.</summary>
     private const float Variance = 0.75f;
+
+    /// <summary>
+    /// Tolerances of the output comparison, relative to the largest |libtorch| value of an output. fp32 sums of up to
+    /// a few thousand products (GEMM, conv, linear) differ from libtorch's in summation order by far less than 1e-4;
+    /// ops without long sums agree to rounding.
+    /// </summary>
+    private const double SumTolerance = 1e-4, RoundingTolerance = 1e-5;
+
+    private static OutputCheck SumCheck => OutputCheck.RelativeToMax(SumTolerance);
+    private static OutputCheck RoundingCheck => OutputCheck.RelativeToMax(RoundingTolerance);
 
     public static IReadOnlyList<BenchCase> All(bool quick = false)
     {
@@ -27,6 +37,7 @@ public static partial class BenchCatalog
         cases.AddRange(MobileNetV2Convs(quick));
         cases.AddRange(Elementwise(quick));
         cases.Add(GramOfResNet18Features());
+        cases.Add(SearchFeaturesOfResNet18());
         cases.AddRange(Training(quick));
         return cases;
     }
@@ -35,8 +46,10 @@ public static partial class BenchCatalog
     {
         var shape = new GemmShape(m, n, k);
         return new BenchCase("gemm", $"{m}x{n}x{k}", "gemm", shape.Flops, 4.0 * (shape.ASize + shape.BSize + shape.CSize),
-            kernels => new OursRunner(kernels, [shape.ASize, shape.BSize, shape.CSize], (ks, b) => ks.Gemm(shape, b[0], b[1], b[2])),
-            () => new LibtorchRunner([[m, k], [k, n]], t => torch.matmul(t[0], t[1])));
+            [BenchInput.Uniform(m, k), BenchInput.Uniform(k, n)],
+            (kernels, inputs) => new OursRunner(kernels, inputs, [shape.CSize], (ks, b) => ks.Gemm(shape, b[0], b[1], b[2])),
+            inputs => new LibtorchRunner(inputs, t => torch.matmul(t[0], t[1])),
+            SumCheck);
     }
 
     public static BenchCase Conv(string suite, string layer, Conv2dShape s, Epilogue epilogue = default)
@@ -46,14 +59,16 @@ public static partial class BenchCatalog
         bool relu = epilogue.Activation == Activation.Relu;
         bool relu6 = epilogue.Activation == Activation.Relu6;
         return new BenchCase(op, label, suite, s.Flops, 4.0 * (s.InputSize + s.WeightSize + s.OutputSize),
-            kernels => new OursRunner(kernels, [s.InputSize, s.WeightSize, s.K, s.OutputSize],
+            [BenchInput.Uniform(s.N, s.C, s.H, s.W), BenchInput.Uniform(s.K, s.CPerGroup, s.R, s.S), BenchInput.Uniform(s.K)],
+            (kernels, inputs) => new OursRunner(kernels, inputs, [s.OutputSize],
                 (ks, b) => ks.Conv2d(s, b[0], b[1], b[2], b[3], epilogue)),
-            () => new LibtorchRunner([[s.N, s.C, s.H, s.W], [s.K, s.CPerGroup, s.R, s.S], [s.K]], t =>
+            inputs => new LibtorchRunner(inputs, t =>
             {
                 var y = torch.nn.functional.conv2d(t[0], t[1], t[2], strides: [s.StrideH, s.StrideW],
                     padding: [s.PadH, s.PadW], dilation: [s.DilationH, s.DilationW], groups: s.Groups);
                 return relu ? y.relu_() : relu6 ? y.clamp_(0, 6) : y;
-            }));
+            }),
+            SumCheck);
     }
 
     /// <summary>Every distinct conv shape of torchvision ResNet-18 at 224², with the fused ReLU where the model has one.</summary>
@@ -95,63 +110,84 @@ public static partial class BenchCatalog
         long size = act.Size;
         long[] shape4 = [n, 64, 56, 56];
 
+        // Inputs: x, gamma, beta, running mean, running variance.
         yield return new BenchCase("batchnorm+relu", $"{n}x64x56x56", "elementwise", 2.0 * size, 8.0 * size,
-            ks => new OursRunner(ks, [size, 64, 64, 64, 64, size], (k, b) =>
-                k.BatchNormInference(act, b[0], b[1], b[2], b[3], b[4], 1e-5f, b[5], Activation.Relu),
-                prepare: (k, b) => k.Fill(b[4], Variance)),
-            () => new LibtorchRunner([shape4, [64], [64], [64], [64]], t =>
-                torch.nn.functional.batch_norm(t[0], t[3], t[4], t[1], t[2], training: false, eps: 1e-5).relu_(),
-                prepare: t => t[4].fill_(Variance)));
+            [new(shape4), BenchInput.Uniform(64), BenchInput.Uniform(64), BenchInput.Uniform(64), BenchInput.Constant(Variance, 64)],
+            (ks, inputs) => new OursRunner(ks, inputs, [size], (k, b) =>
+                k.BatchNormInference(act, b[0], b[1], b[2], b[3], b[4], 1e-5f, b[5], Activation.Relu)),
+            inputs => new LibtorchRunner(inputs, t =>
+                torch.nn.functional.batch_norm(t[0], t[3], t[4], t[1], t[2], training: false, eps: 1e-5).relu_()),
+            RoundingCheck);
 
         yield return new BenchCase("add+relu", $"{n}x64x56x56", "elementwise", size, 12.0 * size,
-            ks => new OursRunner(ks, [size, size, size], (k, b) => k.Add(b[0], b[1], b[2], size, Activation.Relu)),
-            () => new LibtorchRunner([shape4, shape4], t => (t[0] + t[1]).relu_()));
+            [new(shape4), new(shape4)],
+            (ks, inputs) => new OursRunner(ks, inputs, [size], (k, b) => k.Add(b[0], b[1], b[2], size, Activation.Relu)),
+            inputs => new LibtorchRunner(inputs, t => (t[0] + t[1]).relu_()),
+            RoundingCheck);
 
         yield return new BenchCase("relu6", $"{n}x64x56x56", "elementwise", size, 8.0 * size,
-            ks => new OursRunner(ks, [size, size], (k, b) => k.Activate(Activation.Relu6, b[0], b[1], size)),
-            () => new LibtorchRunner([shape4], t => torch.nn.functional.relu6(t[0])));
+            [new(shape4)],
+            (ks, inputs) => new OursRunner(ks, inputs, [size], (k, b) => k.Activate(Activation.Relu6, b[0], b[1], size)),
+            inputs => new LibtorchRunner(inputs, t => torch.nn.functional.relu6(t[0])),
+            RoundingCheck);
 
         var maxPool = Pool2dShape.Square(n, 64, 112, 112, 3, 2, 1);
         yield return new BenchCase("maxpool", $"{n}x64x112x112 3x3/s2", "elementwise", 9.0 * maxPool.OutputSize, 4.0 * (maxPool.InputSize + maxPool.OutputSize),
-            ks => new OursRunner(ks, [maxPool.InputSize, maxPool.OutputSize], (k, b) => k.MaxPool2d(maxPool, b[0], b[1])),
-            () => new LibtorchRunner([[n, 64, 112, 112]], t => torch.nn.functional.max_pool2d(t[0], 3, 2, 1)));
+            [BenchInput.Uniform(n, 64, 112, 112)],
+            (ks, inputs) => new OursRunner(ks, inputs, [maxPool.OutputSize], (k, b) => k.MaxPool2d(maxPool, b[0], b[1])),
+            inputs => new LibtorchRunner(inputs, t => torch.nn.functional.max_pool2d(t[0], 3, 2, 1)),
+            RoundingCheck);
 
         var avgPool = Pool2dShape.Square(n, 64, 56, 56, 2, 2);
         yield return new BenchCase("avgpool", $"{n}x64x56x56 2x2/s2", "elementwise", 4.0 * avgPool.OutputSize, 4.0 * (avgPool.InputSize + avgPool.OutputSize),
-            ks => new OursRunner(ks, [avgPool.InputSize, avgPool.OutputSize], (k, b) => k.AvgPool2d(avgPool, b[0], b[1])),
-            () => new LibtorchRunner([shape4], t => torch.nn.functional.avg_pool2d(t[0], 2, 2)));
+            [new(shape4)],
+            (ks, inputs) => new OursRunner(ks, inputs, [avgPool.OutputSize], (k, b) => k.AvgPool2d(avgPool, b[0], b[1])),
+            inputs => new LibtorchRunner(inputs, t => torch.nn.functional.avg_pool2d(t[0], 2, 2)),
+            RoundingCheck);
 
         var gap = new ChannelShape(n, 512, 7 * 7);
         yield return new BenchCase("global-avgpool", $"{n}x512x7x7", "elementwise", gap.Size, 4.0 * gap.Size,
-            ks => new OursRunner(ks, [gap.Size, n * 512], (k, b) => k.GlobalAvgPool(gap, b[0], b[1])),
-            () => new LibtorchRunner([[n, 512, 7, 7]], t => torch.nn.functional.adaptive_avg_pool2d(t[0], 1)));
+            [BenchInput.Uniform(n, 512, 7, 7)],
+            (ks, inputs) => new OursRunner(ks, inputs, [n * 512], (k, b) => k.GlobalAvgPool(gap, b[0], b[1])),
+            inputs => new LibtorchRunner(inputs, t => torch.nn.functional.adaptive_avg_pool2d(t[0], 1)),
+            RoundingCheck);
 
         var linear = new LinearShape(n, 512, 1000);
         yield return new BenchCase("linear", $"{n}x512->1000", "elementwise", linear.Flops, 4.0 * (512 * 1000 + n * 1512),
-            ks => new OursRunner(ks, [n * 512, 512 * 1000, 1000, n * 1000], (k, b) => k.Linear(linear, b[0], b[1], b[2], b[3])),
-            () => new LibtorchRunner([[n, 512], [1000, 512], [1000]], t => torch.nn.functional.linear(t[0], t[1], t[2])));
+            [BenchInput.Uniform(n, 512), BenchInput.Uniform(1000, 512), BenchInput.Uniform(1000)],
+            (ks, inputs) => new OursRunner(ks, inputs, [n * 1000], (k, b) => k.Linear(linear, b[0], b[1], b[2], b[3])),
+            inputs => new LibtorchRunner(inputs, t => torch.nn.functional.linear(t[0], t[1], t[2])),
+            SumCheck);
 
         const int wRows = 512;
         const long wCols = 512 * 9;
         long wSize = wRows * wCols;
+        // The largest step of a row is max|w_row|/7, and a row's largest weight lands on ±7 steps.
         yield return new BenchCase("fakequant-weights", $"{wRows}x{wCols} per-channel 4b", "quant", 4.0 * wSize, 12.0 * wSize,
-            ks => new OursRunner(ks, [wSize, wSize, wRows], (k, b) => k.FakeQuantWeightsPerChannel(wRows, wCols, 4, b[0], b[1], b[2])),
-            () => new LibtorchRunner([[wRows, wCols]], t =>
+            [BenchInput.Uniform(wRows, wCols)],
+            (ks, inputs) => new OursRunner(ks, inputs, [wSize, wRows], (k, b) => k.FakeQuantWeightsPerChannel(wRows, wCols, 4, b[0], b[1], b[2]),
+                compared: [1]),
+            inputs => new LibtorchRunner(inputs, t =>
             {
                 var scale = t[0].abs().amax([1], keepdim: true).div_(7);
                 return t[0].div(scale).round_().clamp_(-8, 7).mul_(scale);
-            }));
+            }),
+            OutputCheck.QuantSteps(reference => MaxAbs(reference) / 7));
 
         var quant = QuantParams.Unsigned(4, 1f);
         yield return new BenchCase("fakequant-activations", $"{n}x64x56x56 per-tensor 4b", "quant", 4.0 * size, 8.0 * size,
-            ks => new OursRunner(ks, [size, size], (k, b) => k.FakeQuantPerTensor(quant, b[0], b[1], size)),
-            () => new LibtorchRunner([shape4], t => t[0].div(quant.Scale).round_().clamp_(quant.QMin, quant.QMax).mul_(quant.Scale)));
+            [new(shape4)],
+            (ks, inputs) => new OursRunner(ks, inputs, [size], (k, b) => k.FakeQuantPerTensor(quant, b[0], b[1], size)),
+            inputs => new LibtorchRunner(inputs, t => t[0].div(quant.Scale).round_().clamp_(quant.QMin, quant.QMax).mul_(quant.Scale)),
+            OutputCheck.QuantSteps(_ => quant.Scale));
 
         if (!quick)
         {
             yield return new BenchCase("minmax-per-channel", $"{n}x64x56x56", "quant", 2.0 * size, 4.0 * size,
-                ks => new OursRunner(ks, [size, 64, 64], (k, b) => k.MinMax(n, 64, 56 * 56, b[0], b[1], b[2])),
-                () => new LibtorchRunner([shape4], t => torch.stack([t[0].amin([0, 2, 3]), t[0].amax([0, 2, 3])])));
+                [new(shape4)],
+                (ks, inputs) => new OursRunner(ks, inputs, [64, 64], (k, b) => k.MinMax(n, 64, 56 * 56, b[0], b[1], b[2])),
+                inputs => new LibtorchRunner(inputs, t => new[] { t[0].amin([0, 2, 3]), t[0].amax([0, 2, 3]) }),
+                RoundingCheck);
         }
     }
 
@@ -166,17 +202,20 @@ public static partial class BenchCatalog
         long[] dims = [.. Enumerable.Repeat(64L * 56 * 56, 4), .. Enumerable.Repeat(128L * 28 * 28, 4),
                        .. Enumerable.Repeat(256L * 14 * 14, 4), .. Enumerable.Repeat(512L * 7 * 7, 4)];
         double flops = dims.Sum(d => 2.0 * n * n * d);
-        long[] sizes = [.. dims.Select(d => n * d), .. dims.Select(_ => (long)n * n)];
         return new BenchCase("gram", $"resnet18 16 units n={n} Σd={dims.Sum()}", "ompq", flops, 4.0 * dims.Sum() * n,
-            ks => new OursRunner(ks, sizes, (k, b) =>
+            [.. dims.Select(d => BenchInput.Uniform(n, d))],
+            (ks, inputs) => new OursRunner(ks, inputs, [.. dims.Select(_ => (long)n * n)], (k, b) =>
             {
                 for (int i = 0; i < dims.Length; i++) k.Gram(n, dims[i], b[i], b[dims.Length + i]);
             }),
-            () => new LibtorchRunner([.. dims.Select(d => new long[] { n, d })], t =>
-            {
-                TorchTensor last = t[0];
-                foreach (var x in t) last = torch.matmul(x, x.t());
-                return last;
-            }));
+            inputs => new LibtorchRunner(inputs, t => t.Select(x => torch.matmul(x, x.t())).ToArray()),
+            SumCheck);
+    }
+
+    private static double MaxAbs(float[] values)
+    {
+        double max = 0;
+        foreach (float v in values) max = Math.Max(max, Math.Abs(v));
+        return max;
     }
 }

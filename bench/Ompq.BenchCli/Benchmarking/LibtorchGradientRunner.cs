@@ -7,7 +7,7 @@ namespace Ompq.Benchmarking;
 /// Times libtorch's autograd for one op: the gradients of its output with respect to chosen inputs, returned by
 /// torch.autograd.grad (not accumulated into .grad, so no extra add is timed). With <c>recordEachRun</c> false the
 /// forward is recorded once and only the backward node runs each time (a kernel's backward alone); with true each run
-/// records the forward too (an op whose benchmark is forward + backward). Inputs are seeded uniform in [−1, 1].
+/// records the forward too (an op whose benchmark is forward + backward). The gradients are the compared outputs.
 /// </summary>
 public sealed class LibtorchGradientRunner : IBenchRunner
 {
@@ -18,44 +18,48 @@ public sealed class LibtorchGradientRunner : IBenchRunner
     private readonly Tensor? _outputGradient;
     private readonly Tensor? _recorded;
 
-    /// <param name="shapes">Shapes of the seeded inputs.</param>
-    /// <param name="gradientOf">Indices of the inputs whose gradient is computed (these get requires_grad).</param>
-    /// <param name="forward">The op; a non-scalar output is back-propagated with a seeded output gradient.</param>
-    /// <param name="prepare">Adjusts the seeded inputs in place once, before requires_grad is set.</param>
-    public LibtorchGradientRunner(long[][] shapes, int[] gradientOf, Func<Tensor[], Tensor> forward, bool recordEachRun,
-        Action<Tensor[]>? prepare = null, int seed = 1)
+    /// <param name="inputs">The case's inputs (copied); the forward receives all of them.</param>
+    /// <param name="gradientOf">Indices of the inputs whose gradient is computed (these get requires_grad), in our outputs' order.</param>
+    /// <param name="forward">The op; a non-scalar output is back-propagated with input <paramref name="outputGradient"/>.</param>
+    /// <param name="outputGradient">Index of the input that is the gradient of a non-scalar output (dy); null for a scalar output.</param>
+    public LibtorchGradientRunner(BenchInputs inputs, int[] gradientOf, Func<Tensor[], Tensor> forward, bool recordEachRun,
+        int? outputGradient = null)
     {
         _forward = forward;
         _recordEachRun = recordEachRun;
-        var gen = new torch.Generator((ulong)seed);
-        using (torch.no_grad())
-        {
-            _inputs = shapes.Select(s => torch.rand(s, generator: gen) * 2 - 1).ToArray();
-            prepare?.Invoke(_inputs);
-        }
+        _inputs = inputs.Torch();
         foreach (int i in gradientOf) _inputs[i].requires_grad_(true);
         _withGradient = gradientOf.Select(i => _inputs[i]).ToArray();
-
-        using (var scope = torch.NewDisposeScope())
+        if (outputGradient is { } g) _outputGradient = _inputs[g];
+        if (!_recordEachRun)
         {
-            var output = _forward(_inputs);
-            if (output.numel() > 1) _outputGradient = (torch.rand(output.shape, generator: gen) * 2 - 1).MoveToOuterDisposeScope();
-            if (!_recordEachRun) _recorded = output.MoveToOuterDisposeScope();
+            using var scope = torch.NewDisposeScope();
+            _recorded = _forward(_inputs).MoveToOuterDisposeScope();
         }
     }
 
     public void Run()
     {
         using var scope = torch.NewDisposeScope();
+        Gradients();
+    }
+
+    public float[][] RunForOutput()
+    {
+        using var scope = torch.NewDisposeScope();
+        return Gradients().Select(LibtorchRunner.ToHost).ToArray();
+    }
+
+    private IList<Tensor> Gradients()
+    {
         var output = _recordEachRun ? _forward(_inputs) : _recorded!;
         Tensor[]? outputGradients = _outputGradient is null ? null : [_outputGradient];
-        torch.autograd.grad([output], _withGradient, outputGradients, retain_graph: !_recordEachRun);
+        return torch.autograd.grad([output], _withGradient, outputGradients, retain_graph: !_recordEachRun);
     }
 
     public void Dispose()
     {
         _recorded?.Dispose();
-        _outputGradient?.Dispose();
         foreach (var t in _inputs) t.Dispose();
     }
 }

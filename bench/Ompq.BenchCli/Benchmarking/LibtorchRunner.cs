@@ -3,20 +3,22 @@ using static TorchSharp.torch;
 
 namespace Ompq.Benchmarking;
 
-/// <summary>Runs one libtorch op on seeded inputs created once; results are disposed each run so memory does not grow.</summary>
+/// <summary>Runs one libtorch op on tensors copied once from the case's inputs; results are disposed each run so memory does not grow.</summary>
 public sealed class LibtorchRunner : IBenchRunner
 {
     private readonly Tensor[] _inputs;
-    private readonly Func<Tensor[], Tensor> _op;
+    private readonly Func<Tensor[], Tensor[]> _op;
 
-    /// <param name="prepare">Adjusts the seeded inputs in place once, outside the timing.</param>
-    public LibtorchRunner(long[][] shapes, Func<Tensor[], Tensor> op, Action<Tensor[]>? prepare = null, int seed = 1)
+    /// <param name="op">The op on the inputs (in the case's order); its result is the compared output.</param>
+    public LibtorchRunner(BenchInputs inputs, Func<Tensor[], Tensor> op) : this(inputs, t => new[] { op(t) })
+    {
+    }
+
+    /// <param name="op">The op on the inputs; its results are the compared outputs, in our runner's order.</param>
+    public LibtorchRunner(BenchInputs inputs, Func<Tensor[], Tensor[]> op)
     {
         _op = op;
-        using var guard = torch.no_grad();
-        var gen = new torch.Generator((ulong)seed);
-        _inputs = shapes.Select(s => torch.rand(s, generator: gen) * 2 - 1).ToArray();
-        prepare?.Invoke(_inputs);
+        _inputs = inputs.Torch();
     }
 
     public void Run()
@@ -25,6 +27,16 @@ public sealed class LibtorchRunner : IBenchRunner
         using var scope = torch.NewDisposeScope();
         _op(_inputs);
     }
+
+    public float[][] RunForOutput()
+    {
+        using var guard = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        return _op(_inputs).Select(ToHost).ToArray();
+    }
+
+    /// <summary>A tensor's values as fp32 host floats in row-major order.</summary>
+    public static float[] ToHost(Tensor t) => t.contiguous().to_type(ScalarType.Float32).data<float>().ToArray();
 
     public void Dispose()
     {

@@ -69,6 +69,51 @@ public sealed class TorchGraphNetwork : IDisposable
         return logits.reshape(logits.shape[0], -1);
     }
 
+    /// <summary>
+    /// Forward for inference (call it under torch.no_grad): hands every graph value to <paramref name="onValue"/> as
+    /// it is computed (value id, tensor; valid only during the call) and disposes each intermediate value after its
+    /// last reader, as eager PyTorch frees them, so memory stays at what the network needs at once. Returns the logits.
+    /// </summary>
+    public TorchTensor Forward(TorchTensor images, Action<int, TorchTensor> onValue)
+    {
+        var graph = Model.Graph;
+        _lastReader ??= LastReaders(graph);
+        int output = graph.ValueId(graph.OutputName);
+        var values = new TorchTensor?[graph.ValueCount];
+        values[0] = images;
+        for (int i = 0; i < graph.Nodes.Count; i++)
+        {
+            var node = graph.Nodes[i];
+            var inputs = node.Inputs.Select(n => values[graph.ValueId(n)]!).ToArray();
+            values[i + 1] = Run(node, inputs);
+            onValue(i + 1, values[i + 1]!);
+            foreach (var name in node.Inputs.Distinct())
+            {
+                int id = graph.ValueId(name);
+                // A node may hand its input back unchanged (an identity activation): never free a tensor still held as another value.
+                if (id != 0 && id != output && _lastReader[id] == i
+                    && !values.Where((v, other) => other != id && ReferenceEquals(v, values[id])).Any())
+                {
+                    values[id]!.Dispose();
+                    values[id] = null;
+                }
+            }
+        }
+        var logits = values[output]!;
+        return logits.reshape(logits.shape[0], -1);
+    }
+
+    private int[]? _lastReader;
+
+    /// <summary>For each value, the index of the last node that reads it (−1: none).</summary>
+    private static int[] LastReaders(ModelGraph graph)
+    {
+        var last = Enumerable.Repeat(-1, graph.ValueCount).ToArray();
+        for (int i = 0; i < graph.Nodes.Count; i++)
+            foreach (var name in graph.Nodes[i].Inputs) last[graph.ValueId(name)] = i;
+        return last;
+    }
+
     private TorchTensor Run(GraphNode node, TorchTensor[] x) => node switch
     {
         ConvNode c => ConvBn(c, x[0]),
