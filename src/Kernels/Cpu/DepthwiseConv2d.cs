@@ -14,9 +14,14 @@ namespace Ompq.Kernels.Cpu;
 /// </summary>
 internal static unsafe class DepthwiseConv2d
 {
-    public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
+    public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads, CpuIsa isa)
     {
         var s = shape;
+        if (isa == CpuIsa.Avx512 && DepthwiseStrideOneAvx512.Applies(s))
+        {
+            DepthwiseStrideOneAvx512.Forward(s, x, w, bias, y, epilogue, threads);
+            return;
+        }
         if (DepthwiseSmallPlane.Applies(s))
         {
             DepthwiseSmallPlane.Forward(s, x, w, bias, y, epilogue, threads);

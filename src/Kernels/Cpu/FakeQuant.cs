@@ -63,6 +63,34 @@ internal static unsafe class FakeQuant
         }
     }
 
+    /// <summary>
+    /// The 512-bit form of <see cref="Grid"/>: the same divide, round half to even (vrndscaleps, nearest) and clamp,
+    /// so both widths give the same value for every element.
+    /// </summary>
+    internal readonly struct Grid512
+    {
+        /// <summary>vrndscaleps immediate: round to nearest even, precision exception suppressed (as roundps 8).</summary>
+        private const byte NearestEven = 0x08;
+
+        public readonly Vector512<float> Scale, ZeroPoint, Low, High;
+
+        public Grid512(QuantParams q)
+        {
+            Scale = Vector512.Create(q.Scale);
+            ZeroPoint = Vector512.Create((float)q.ZeroPoint);
+            Low = Vector512.Create((float)q.QMin);
+            High = Vector512.Create((float)q.QMax);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Apply(Vector512<float> x)
+        {
+            var q = Avx512F.RoundScale(Avx512F.Divide(x, Scale), NearestEven) + ZeroPoint;
+            q = Avx512F.Min(Avx512F.Max(q, Low), High);
+            return (q - ZeroPoint) * Scale;
+        }
+    }
+
     public static void PerTensor(QuantParams quant, float* x, float* y, long length, int threads, CpuIsa isa)
     {
         bool simd = isa.HasAvx2();
