@@ -22,6 +22,11 @@ internal static unsafe class DepthwiseConv2d
             DepthwiseStrideOneAvx512.Forward(s, x, w, bias, y, epilogue, threads);
             return;
         }
+        if (isa == CpuIsa.Avx512 && DepthwiseStrideTwoAvx512.Applies(s))
+        {
+            DepthwiseStrideTwoAvx512.Forward(s, x, w, bias, y, epilogue, threads);
+            return;
+        }
         if (DepthwiseSmallPlane.Applies(s))
         {
             DepthwiseSmallPlane.Forward(s, x, w, bias, y, epilogue, threads);
