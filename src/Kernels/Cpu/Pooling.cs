@@ -100,12 +100,22 @@ internal static unsafe class Pooling
 
     public static void GlobalAverage(ChannelShape s, float* x, float* y, int threads, CpuIsa isa)
     {
-        bool simd = isa.HasAvx2();
+        bool simd = isa.HasAvx2(), wide = isa == CpuIsa.Avx512;
         nint xs = (nint)x, ys = (nint)y;
         long spatial = s.Spatial;
         CpuParallel.For(s.N * s.C, threads, plane =>
         {
             float* xp = (float*)xs + plane * spatial;
+            if (wide)
+            {
+                // A 7×7 plane: three vectors and one masked one (lanes past the plane load as 0).
+                var sum16 = Vector512<float>.Zero;
+                long j = 0;
+                for (; j + 16 <= spatial; j += 16) sum16 += Avx512F.LoadVector512(xp + j);
+                if (j < spatial) sum16 += Avx512F.MaskLoad(xp + j, TailMask512.First(spatial - j), Vector512<float>.Zero);
+                ((float*)ys)[plane] = Vector512.Sum(sum16) / spatial;
+                return;
+            }
             var acc = Vector256<float>.Zero;
             long i = 0;
             for (; simd && i + 8 <= spatial; i += 8) acc += Avx.LoadVector256(xp + i);
