@@ -5,12 +5,18 @@ namespace Ompq.Kernels.Cpu;
 
 /// <summary>
 /// Max, average and global-average pooling over NCHW, one (n, c) plane per work item, vectorized over output columns
-/// (window pools on the portable path: <see cref="PortablePooling"/>).
+/// (window pools on the portable path: <see cref="PortablePooling"/>; 3×3 stride-2 max pooling on AVX-512:
+/// <see cref="MaxPoolStrideTwoAvx512"/>).
 /// </summary>
 internal static unsafe class Pooling
 {
     public static void Max(Pool2dShape s, float* x, float* y, int threads, CpuIsa isa)
     {
+        if (isa == CpuIsa.Avx512 && MaxPoolStrideTwoAvx512.Applies(s))
+        {
+            MaxPoolStrideTwoAvx512.Run(s, x, y, threads);
+            return;
+        }
         if (isa.HasAvx2()) Windowed(s, x, y, threads, new PaddedLayout(s, float.NegativeInfinity), average: false);
         else PortablePooling.Windowed(s, x, y, threads, average: false);
     }
