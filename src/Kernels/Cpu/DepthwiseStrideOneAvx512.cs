@@ -42,25 +42,44 @@ internal static unsafe class DepthwiseStrideOneAvx512
             masks[2 * v] = Vector512.Create(notFirst).AsSingle();
             masks[2 * v + 1] = Vector512.Create(notLast).AsSingle();
         }
-        int tailCount = plane - (vectors - 1) * 16;
-        nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
+        var job = new Job(s, x, w, bias, y, vectors, lead, length, masks);
         long minChunk = Math.Max(8, 4096 / plane);
         CpuParallel.ForRange((long)s.N * s.C, threads, minChunk, (start, end) =>
         {
-            var tail = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(tailCount)).AsSingle();
-            float* buffers = ThreadScratch.Get(0, 2L * length);
-            new Span<float>(buffers, 2 * length).Clear();
-            Fill((float*)xs + start * plane, buffers + lead, vectors, tail);
-            fixed (Vector512<float>* columnMasks = masks)
-                for (long p = start; p < end; p++)
-                {
-                    float* current = buffers + (p - start) % 2 * length + lead;
-                    if (p + 1 < end) Fill((float*)xs + (p + 1) * plane, buffers + (p + 1 - start) % 2 * length + lead, vectors, tail);
-                    int c = (int)(p % s.C);
-                    Plane(current, (float*)ws + (long)c * 9, bs != 0 ? ((float*)bs)[c] : 0f, (float*)ys + p * plane, width, vectors,
-                        columnMasks, tail, store);
-                }
+            if (epilogue.OutputQuant is not null) Planes(job, start, end, store);
+            else if (epilogue.Activation == Activation.Relu6) Planes(job, start, end, new Relu6Epilogue512());
+            else if (epilogue.Activation == Activation.Relu) Planes(job, start, end, new ReluEpilogue512());
+            else Planes(job, start, end, new NoEpilogue512());
         }, chunksPerThread: 16);
+    }
+
+    /// <summary>What every chunk of planes needs.</summary>
+    private readonly struct Job(Conv2dShape shape, float* x, float* w, float* bias, float* y, int vectors, int lead, int length,
+        Vector512<float>[] masks)
+    {
+        public readonly Conv2dShape Shape = shape;
+        public readonly float* X = x, W = w, Bias = bias, Y = y;
+        public readonly int Vectors = vectors, Lead = lead, Length = length;
+        public readonly Vector512<float>[] Masks = masks;
+    }
+
+    /// <summary>Planes [start, end), each copied into one of two buffers while the other is computed.</summary>
+    private static void Planes<TStore>(in Job job, long start, long end, TStore store) where TStore : struct, IVectorEpilogue512
+    {
+        int plane = job.Shape.H * job.Shape.W, vectors = job.Vectors, length = job.Length, lead = job.Lead, channels = job.Shape.C;
+        var tail = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(plane - (vectors - 1) * 16)).AsSingle();
+        float* buffers = ThreadScratch.Get(0, 2L * length);
+        new Span<float>(buffers, 2 * length).Clear();
+        Fill(job.X + start * plane, buffers + lead, vectors, tail);
+        fixed (Vector512<float>* columnMasks = job.Masks)
+            for (long p = start; p < end; p++)
+            {
+                float* current = buffers + (p - start) % 2 * length + lead;
+                if (p + 1 < end) Fill(job.X + (p + 1) * plane, buffers + (p + 1 - start) % 2 * length + lead, vectors, tail);
+                int c = (int)(p % channels);
+                Plane(current, job.W + (long)c * 9, job.Bias != null ? job.Bias[c] : 0f, job.Y + p * plane, job.Shape.W, vectors,
+                    columnMasks, tail, store);
+            }
     }
 
     private static int RoundUp(int n) => (n + 15) / 16 * 16;
@@ -73,8 +92,8 @@ internal static unsafe class DepthwiseStrideOneAvx512
     }
 
     /// <summary>One plane; a plain static method so the JIT keeps the nine taps in registers.</summary>
-    private static void Plane(float* input, float* k, float bias, float* output, int width, int vectors,
-        Vector512<float>* m, Vector512<float> tail, in VectorEpilogue512 store)
+    private static void Plane<TStore>(float* input, float* k, float bias, float* output, int width, int vectors,
+        Vector512<float>* m, Vector512<float> tail, TStore store) where TStore : struct, IVectorEpilogue512
     {
         var k0 = Vector512.Create(k[0]); var k1 = Vector512.Create(k[1]); var k2 = Vector512.Create(k[2]);
         var k3 = Vector512.Create(k[3]); var k4 = Vector512.Create(k[4]); var k5 = Vector512.Create(k[5]);

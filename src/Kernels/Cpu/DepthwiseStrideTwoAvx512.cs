@@ -37,32 +37,52 @@ internal static unsafe class DepthwiseStrideTwoAvx512
                 masks[paired ? 0 : b * 4 + j] = inside.AsSingle();
                 if (!paired) interior[b] = 32 * b - s.PadW >= 0 && 32 * b - s.PadW + 34 <= s.W;
             }
-        long planeIn = (long)s.H * s.W, planeOut = (long)s.P * q;
-        long minChunk = Math.Max(8, 4096 / Math.Max(1, planeOut));
-        // The zero row stands for rows outside the image; interior blocks read it with plain loads, so it spans the row.
-        int margin = s.PadW + 16, zeroLength = margin + blocks * 32 + 34 + 16;
-        nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
+        var job = new Job(s, x, w, bias, y, paired, masks, interior);
+        long minChunk = Math.Max(8, 4096 / Math.Max(1, (long)s.P * q));
         CpuParallel.ForRange((long)s.N * s.C, threads, minChunk, (start, end) =>
         {
-            float* zeroRow = ThreadScratch.Get(0, zeroLength);
-            new Span<float>(zeroRow, zeroLength).Clear();
-            float* zeros = zeroRow + margin;
-            fixed (Vector512<float>* maskTable = masks)
-            fixed (bool* inside = interior)
-                for (long plane = start; plane < end; plane++)
-                {
-                    int c = (int)(plane % s.C);
-                    float* input = (float*)xs + plane * planeIn, k = (float*)ws + (long)c * 9, output = (float*)ys + plane * planeOut;
-                    float b0 = bs != 0 ? ((float*)bs)[c] : 0f;
-                    if (paired) PairedPlane(s, input, k, b0, output, zeros, maskTable[0], store);
-                    else RowPlane(s, input, k, b0, output, zeros, maskTable, inside, store);
-                }
+            if (epilogue.OutputQuant is not null) Planes(job, start, end, store);
+            else if (epilogue.Activation == Activation.Relu6) Planes(job, start, end, new Relu6Epilogue512());
+            else if (epilogue.Activation == Activation.Relu) Planes(job, start, end, new ReluEpilogue512());
+            else Planes(job, start, end, new NoEpilogue512());
         }, chunksPerThread: 16);
     }
 
+    /// <summary>What every chunk of planes needs.</summary>
+    private readonly struct Job(Conv2dShape shape, float* x, float* w, float* bias, float* y, bool paired, Vector512<float>[] masks,
+        bool[] interior)
+    {
+        public readonly Conv2dShape Shape = shape;
+        public readonly float* X = x, W = w, Bias = bias, Y = y;
+        public readonly bool Paired = paired;
+        public readonly Vector512<float>[] Masks = masks;
+        public readonly bool[] Interior = interior;
+    }
+
+    private static void Planes<TStore>(in Job job, long start, long end, TStore store) where TStore : struct, IVectorEpilogue512
+    {
+        var s = job.Shape;
+        long planeIn = (long)s.H * s.W, planeOut = (long)s.P * s.Q;
+        // The zero row stands for rows outside the image; interior blocks read it with plain loads, so it spans the row.
+        int margin = s.PadW + 16, zeroLength = margin + (s.Q + 15) / 16 * 32 + 34 + 16;
+        float* zeroRow = ThreadScratch.Get(0, zeroLength);
+        new Span<float>(zeroRow, zeroLength).Clear();
+        float* zeros = zeroRow + margin;
+        fixed (Vector512<float>* maskTable = job.Masks)
+        fixed (bool* inside = job.Interior)
+            for (long plane = start; plane < end; plane++)
+            {
+                int c = (int)(plane % s.C);
+                float* input = job.X + plane * planeIn, k = job.W + (long)c * 9, output = job.Y + plane * planeOut;
+                float bias = job.Bias != null ? job.Bias[c] : 0f;
+                if (job.Paired) PairedPlane(s, input, k, bias, output, zeros, maskTable[0], store);
+                else RowPlane(s, input, k, bias, output, zeros, maskTable, inside, store);
+            }
+    }
+
     /// <summary>Output rows oh and oh + 1 in lanes 0–7 and 8–15 of one vector.</summary>
-    private static void PairedPlane(in Conv2dShape s, float* input, float* k, float bias, float* output, float* zeros,
-        Vector512<float> mask, in VectorEpilogue512 store)
+    private static void PairedPlane<TStore>(in Conv2dShape s, float* input, float* k, float bias, float* output, float* zeros,
+        Vector512<float> mask, TStore store) where TStore : struct, IVectorEpilogue512
     {
         int p = s.P, q = s.Q, h = s.H, w = s.W, padH = s.PadH, padW = s.PadW;
         var k0 = Vector512.Create(k[0]); var k1 = Vector512.Create(k[1]); var k2 = Vector512.Create(k[2]);
@@ -104,8 +124,8 @@ internal static unsafe class DepthwiseStrideTwoAvx512
     private static float* Row(float* input, int ih, int h, int w, float* zeros) => (uint)ih < (uint)h ? input + (long)ih * w : zeros;
 
     /// <summary>16 outputs of one row per vector.</summary>
-    private static void RowPlane(in Conv2dShape s, float* input, float* k, float bias, float* output, float* zeros,
-        Vector512<float>* masks, bool* interior, in VectorEpilogue512 store)
+    private static void RowPlane<TStore>(in Conv2dShape s, float* input, float* k, float bias, float* output, float* zeros,
+        Vector512<float>* masks, bool* interior, TStore store) where TStore : struct, IVectorEpilogue512
     {
         int p = s.P, q = s.Q, blocks = (q + 15) / 16, h = s.H, w = s.W, padH = s.PadH, padW = s.PadW;
         var k0 = Vector512.Create(k[0]); var k1 = Vector512.Create(k[1]); var k2 = Vector512.Create(k[2]);
