@@ -21,6 +21,15 @@ internal static class Activations
         _ => x,
     };
 
+    /// <summary>The 512-bit form of <see cref="Apply(Activation, Vector256{float})"/>, same operand order for NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Apply(Activation activation, Vector512<float> x) => activation switch
+    {
+        Activation.Relu => Avx512F.Max(Vector512<float>.Zero, x),
+        Activation.Relu6 => Avx512F.Min(Vector512.Create(6f), Avx512F.Max(Vector512<float>.Zero, x)),
+        _ => x,
+    };
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Apply(Activation activation, float x) => activation switch
     {

@@ -18,7 +18,7 @@ internal static unsafe class Conv2d
         var s = shape;
         if (s.IsDepthwise)
         {
-            if (isa.HasAvx2()) DepthwiseConv2d.Forward(s, x, w, bias, y, epilogue, threads);
+            if (isa.HasAvx2()) DepthwiseConv2d.Forward(s, x, w, bias, y, epilogue, threads, isa);
             else PortableDepthwise.Forward(s, x, w, bias, y, epilogue, threads);
             return;
         }

@@ -63,15 +63,49 @@ internal static unsafe class FakeQuant
         }
     }
 
+    /// <summary>
+    /// The 512-bit form of <see cref="Grid"/>: the same divide, round half to even (vrndscaleps, nearest) and clamp,
+    /// so both widths give the same value for every element.
+    /// </summary>
+    internal readonly struct Grid512
+    {
+        /// <summary>vrndscaleps immediate: round to nearest even, precision exception suppressed (as roundps 8).</summary>
+        private const byte NearestEven = 0x08;
+
+        public readonly Vector512<float> Scale, ZeroPoint, Low, High;
+
+        public Grid512(QuantParams q)
+        {
+            Scale = Vector512.Create(q.Scale);
+            ZeroPoint = Vector512.Create((float)q.ZeroPoint);
+            Low = Vector512.Create((float)q.QMin);
+            High = Vector512.Create((float)q.QMax);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Apply(Vector512<float> x)
+        {
+            var q = Avx512F.RoundScale(Avx512F.Divide(x, Scale), NearestEven) + ZeroPoint;
+            q = Avx512F.Min(Avx512F.Max(q, Low), High);
+            return (q - ZeroPoint) * Scale;
+        }
+    }
+
     public static void PerTensor(QuantParams quant, float* x, float* y, long length, int threads, CpuIsa isa)
     {
-        bool simd = isa.HasAvx2();
+        bool simd = isa.HasAvx2(), wide = isa == CpuIsa.Avx512;
         var grid = new Grid(quant);
+        var wideGrid = wide ? new Grid512(quant) : default;
         nint xs = (nint)x, ys = (nint)y;
         CpuParallel.ForRange(length, threads, 1 << 16, (start, end) =>
         {
             float* xp = (float*)xs, yp = (float*)ys;
             long i = start;
+            if (wide)
+            {
+                Apply(wideGrid, xp + i, yp + i, end - i);
+                return;
+            }
             for (; simd && i + 8 <= end; i += 8) Avx.Store(yp + i, grid.Apply(Avx.LoadVector256(xp + i)));
             for (; i < end; i++) yp[i] = grid.Apply(xp[i]);
         });
@@ -80,19 +114,35 @@ internal static unsafe class FakeQuant
     /// <summary>Symmetric per-channel weight fake quant; a channel of zeros gets scale 1 and stays zero.</summary>
     public static void WeightsPerChannel(int channels, long perChannel, int bits, float* w, float* y, float* scales, int threads, CpuIsa isa)
     {
-        bool simd = isa.HasAvx2();
+        bool simd = isa.HasAvx2(), wide = isa == CpuIsa.Avx512;
         int qmax = (1 << (bits - 1)) - 1;
         nint ws = (nint)w, ys = (nint)y, ss = (nint)scales;
         CpuParallel.For(channels, threads, c =>
         {
             float* wc = (float*)ws + c * perChannel, yc = (float*)ys + c * perChannel;
-            float absMax = MinMax.AbsMax(wc, perChannel, simd);
+            float absMax = MinMax.AbsMax(wc, perChannel, isa);
             float scale = absMax > 0 ? absMax / qmax : 1f;
             if (ss != 0) ((float*)ss)[c] = scale;
-            var grid = new Grid(new QuantParams(scale, 0, -qmax - 1, qmax));
+            var quant = new QuantParams(scale, 0, -qmax - 1, qmax);
+            if (wide)
+            {
+                Apply(new Grid512(quant), wc, yc, perChannel);
+                return;
+            }
+            var grid = new Grid(quant);
             long i = 0;
             for (; simd && i + 8 <= perChannel; i += 8) Avx.Store(yc + i, grid.Apply(Avx.LoadVector256(wc + i)));
             for (; i < perChannel; i++) yc[i] = grid.Apply(wc[i]);
         });
+    }
+
+    /// <summary>y = grid(x) over a run, 16 lanes at a time, the last partial vector masked.</summary>
+    private static void Apply(in Grid512 grid, float* x, float* y, long length)
+    {
+        long i = 0;
+        for (; i + 16 <= length; i += 16) Avx512F.Store(y + i, grid.Apply(Avx512F.LoadVector512(x + i)));
+        if (i == length) return;
+        var tail = TailMask512.First(length - i);
+        Avx512F.MaskStore(y + i, tail, grid.Apply(Avx512F.MaskLoad(x + i, tail, Vector512<float>.Zero)));
     }
 }

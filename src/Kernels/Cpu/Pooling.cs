@@ -5,12 +5,18 @@ namespace Ompq.Kernels.Cpu;
 
 /// <summary>
 /// Max, average and global-average pooling over NCHW, one (n, c) plane per work item, vectorized over output columns
-/// (window pools on the portable path: <see cref="PortablePooling"/>).
+/// (window pools on the portable path: <see cref="PortablePooling"/>; 3×3 stride-2 max pooling on AVX-512:
+/// <see cref="MaxPoolStrideTwoAvx512"/>).
 /// </summary>
 internal static unsafe class Pooling
 {
     public static void Max(Pool2dShape s, float* x, float* y, int threads, CpuIsa isa)
     {
+        if (isa == CpuIsa.Avx512 && MaxPoolStrideTwoAvx512.Applies(s))
+        {
+            MaxPoolStrideTwoAvx512.Run(s, x, y, threads);
+            return;
+        }
         if (isa.HasAvx2()) Windowed(s, x, y, threads, new PaddedLayout(s, float.NegativeInfinity), average: false);
         else PortablePooling.Windowed(s, x, y, threads, average: false);
     }
@@ -98,20 +104,40 @@ internal static unsafe class Pooling
         }
     }
 
+    /// <summary>
+    /// One mean per (n, c) plane; planes in contiguous runs per worker rather than one work item each (7×7 planes are
+    /// a few vectors, less than a work item's dispatch).
+    /// </summary>
     public static void GlobalAverage(ChannelShape s, float* x, float* y, int threads, CpuIsa isa)
     {
-        bool simd = isa.HasAvx2();
+        bool simd = isa.HasAvx2(), wide = isa == CpuIsa.Avx512;
         nint xs = (nint)x, ys = (nint)y;
         long spatial = s.Spatial;
-        CpuParallel.For(s.N * s.C, threads, plane =>
+        CpuParallel.ForRange((long)s.N * s.C, threads, Math.Max(1, (1 << 14) / Math.Max(1, spatial)), (first, last) =>
         {
-            float* xp = (float*)xs + plane * spatial;
-            var acc = Vector256<float>.Zero;
-            long i = 0;
-            for (; simd && i + 8 <= spatial; i += 8) acc += Avx.LoadVector256(xp + i);
-            float sum = Vector256.Sum(acc);
-            for (; i < spatial; i++) sum += xp[i];
-            ((float*)ys)[plane] = sum / spatial;
-        });
+            for (long plane = first; plane < last; plane++)
+            {
+                float* xp = (float*)xs + plane * spatial;
+                float sum;
+                if (wide)
+                {
+                    // A 7×7 plane: three vectors and one masked one (lanes past the plane load as 0).
+                    var sum16 = Vector512<float>.Zero;
+                    long j = 0;
+                    for (; j + 16 <= spatial; j += 16) sum16 += Avx512F.LoadVector512(xp + j);
+                    if (j < spatial) sum16 += Avx512F.MaskLoad(xp + j, TailMask512.First(spatial - j), Vector512<float>.Zero);
+                    sum = Vector512.Sum(sum16);
+                }
+                else
+                {
+                    var acc = Vector256<float>.Zero;
+                    long i = 0;
+                    for (; simd && i + 8 <= spatial; i += 8) acc += Avx.LoadVector256(xp + i);
+                    sum = Vector256.Sum(acc);
+                    for (; i < spatial; i++) sum += xp[i];
+                }
+                ((float*)ys)[plane] = sum / spatial;
+            }
+        }, chunksPerThread: 4);
     }
 }

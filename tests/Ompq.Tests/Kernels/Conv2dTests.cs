@@ -74,6 +74,36 @@ public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<T
                             Close.Assert(expected, actual, 2e-5f, 1e-6f, $"depthwise {shape} {activation}", magnitude);
                         }
     }
+
+    /// <summary>
+    /// MobileNet-like depthwise planes (7² and 14², and 28², 32² and 33² around the flat 16-lane kernel's size limit),
+    /// both strides, batch above 1, channel counts that are not multiples of 16, with and without bias: ReLU6 against
+    /// torch, and the fused output fake quant against the same conv followed by the separate fake-quant op (exactly).
+    /// </summary>
+    [SkippableFact]
+    public void DepthwiseMobileNetPlanes()
+    {
+        var rng = new Random(13);
+        foreach (int size in new[] { 7, 14, 28, 32, 33 })
+            foreach (int stride in new[] { 1, 2 })
+                foreach (var (n, c) in new[] { (3, 19), (2, 37) })
+                {
+                    var shape = Conv2dShape.Square(n, c, size, size, c, 3, stride, 1, groups: c);
+                    var x = RandomData.Uniform(rng, shape.InputSize);
+                    var w = RandomData.Uniform(rng, shape.WeightSize);
+                    var bias = c == 19 ? RandomData.Uniform(rng, shape.K) : null;
+                    var actual = RunConv2d(shape, x, w, bias, Epilogue.Relu6);
+                    var (expected, magnitude) = ConvCases.Reference(shape, x, w, bias, Activation.Relu6);
+                    Close.Assert(expected, actual, 2e-5f, 1e-6f, $"depthwise {shape} relu6", magnitude);
+
+                    var quant = QuantParams.Unsigned(4, 2f);
+                    var fused = RunConv2d(shape, x, w, bias, new Epilogue(Activation.Relu6, quant));
+                    using var activated = Upload(actual);
+                    using var quantized = Backend.Allocate(actual.Length);
+                    Backend.FakeQuantPerTensor(quant, activated, quantized, actual.Length);
+                    Assert.Equal(Download(quantized), fused);
+                }
+    }
 }
 
 /// <summary>Random convolution shapes and the torch reference, shared by the conv and epilogue tests.</summary>

@@ -44,6 +44,37 @@ public abstract class PoolingTests<TFixture>(TFixture fixture) : KernelTestBase<
         Close.Exact(expected, actual, "maxpool with NaN");
     }
 
+    /// <summary>
+    /// The ResNet stem's 3×3 stride-2 window at every width from 1 to 70 (one to three 16-output blocks, edge and
+    /// interior), both paddings, odd and even heights, batch and channels above 1, with a NaN and a −∞ in every other case.
+    /// </summary>
+    [SkippableFact]
+    public void MaxPoolThreeByThreeStrideTwoEveryWidth()
+    {
+        var rng = new Random(17);
+        for (int width = 1; width <= 70; width++)
+            for (int pad = 0; pad <= 1; pad++)
+            {
+                int height = 3 + width % 4;
+                if (width + 2 * pad < 3) continue;
+                var shape = Pool2dShape.Square(2, 3, height, width, 3, 2, pad);
+                var x = RandomData.Uniform(rng, shape.InputSize);
+                if (width % 2 == 0)
+                {
+                    x[rng.Next(x.Length)] = float.NaN;
+                    x[rng.Next(x.Length)] = float.NegativeInfinity;
+                }
+                using var dx = Upload(x);
+                using var dy = Backend.Allocate(shape.OutputSize);
+                Backend.MaxPool2d(shape, dx, dy);
+                var actual = Download(dy);
+
+                using var scope = torch.NewDisposeScope();
+                var y = torch.nn.functional.max_pool2d(From(x, 2, 3, height, width), [3L, 3L], [2L, 2L], [(long)pad, (long)pad]);
+                Close.Exact(Values(y), actual, $"maxpool {shape}");
+            }
+    }
+
     [SkippableTheory]
     [MemberData(nameof(Cases))]
     public void AvgPoolMatchesTorch(int caseIndex)

@@ -1,0 +1,191 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Ompq.Kernels.Cpu;
+
+/// <summary>
+/// Depthwise 3×3 stride 2 with 16-lane vectors, straight from the input. The even and odd input columns are separated
+/// with two-source permutes (vpermt2ps). Output rows of at most 7 (14×14 inputs and smaller) go two to a vector: each
+/// tap row loads 16 input columns of two input rows, two rows apart, and one permute per tap gathers both output rows'
+/// inputs; a compress packs the two rows' outputs for one store. Wider rows take 16 outputs of one row per vector from
+/// four loads per tap row. Rows outside the image read a zero row; columns outside it are masked off on load (masked
+/// lanes are never touched).
+/// </summary>
+internal static unsafe class DepthwiseStrideTwoAvx512
+{
+    /// <summary>Widest output row that two rows fit one vector: output column 6's last tap is input lane 14 of the load.</summary>
+    private const int PairedMaxQ = 7;
+
+    public static bool Applies(in Conv2dShape s) =>
+        s.R == 3 && s.S == 3 && s.StrideH == 2 && s.StrideW == 2 && s.DilationH == 1 && s.DilationW == 1;
+
+    public static void Forward(Conv2dShape s, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
+    {
+        int q = s.Q, blocks = (q + 15) / 16;
+        bool paired = q <= PairedMaxQ;
+        var store = new VectorEpilogue512(epilogue);
+        // Paired: one mask for every load (lane l is input column l − PadW). Rows: per block, the four loads at
+        // columns 32b − PadW + {0, 16, 2, 18}, and whether all four are inside the row.
+        var masks = new Vector512<float>[paired ? 1 : blocks * 4];
+        var interior = new bool[blocks];
+        for (int b = 0; b < masks.Length / (paired ? 1 : 4); b++)
+            for (int j = 0; j < (paired ? 1 : 4); j++)
+            {
+                int first = paired ? -s.PadW : 32 * b - s.PadW + (j % 2) * 16 + (j / 2) * 2;
+                var columns = Vector512.Create(first) + Vector512<int>.Indices;
+                var inside = Vector512.GreaterThanOrEqual(columns, Vector512<int>.Zero) & Vector512.LessThan(columns, Vector512.Create(s.W));
+                masks[paired ? 0 : b * 4 + j] = inside.AsSingle();
+                if (!paired) interior[b] = 32 * b - s.PadW >= 0 && 32 * b - s.PadW + 34 <= s.W;
+            }
+        var job = new Job(s, x, w, bias, y, paired, masks, interior);
+        long minChunk = Math.Max(8, 4096 / Math.Max(1, (long)s.P * q));
+        CpuParallel.ForRange((long)s.N * s.C, threads, minChunk, (start, end) =>
+        {
+            if (epilogue.OutputQuant is not null) Planes(job, start, end, store);
+            else if (epilogue.Activation == Activation.Relu6) Planes(job, start, end, new Relu6Epilogue512());
+            else if (epilogue.Activation == Activation.Relu) Planes(job, start, end, new ReluEpilogue512());
+            else Planes(job, start, end, new NoEpilogue512());
+        }, chunksPerThread: 16);
+    }
+
+    /// <summary>What every chunk of planes needs.</summary>
+    private readonly struct Job(Conv2dShape shape, float* x, float* w, float* bias, float* y, bool paired, Vector512<float>[] masks,
+        bool[] interior)
+    {
+        public readonly Conv2dShape Shape = shape;
+        public readonly float* X = x, W = w, Bias = bias, Y = y;
+        public readonly bool Paired = paired;
+        public readonly Vector512<float>[] Masks = masks;
+        public readonly bool[] Interior = interior;
+    }
+
+    private static void Planes<TStore>(in Job job, long start, long end, TStore store) where TStore : struct, IVectorEpilogue512
+    {
+        var s = job.Shape;
+        long planeIn = (long)s.H * s.W, planeOut = (long)s.P * s.Q;
+        // The zero row stands for rows outside the image; interior blocks read it with plain loads, so it spans the row.
+        int margin = s.PadW + 16, zeroLength = margin + (s.Q + 15) / 16 * 32 + 34 + 16;
+        float* zeroRow = ThreadScratch.Get(0, zeroLength);
+        new Span<float>(zeroRow, zeroLength).Clear();
+        float* zeros = zeroRow + margin;
+        fixed (Vector512<float>* maskTable = job.Masks)
+        fixed (bool* inside = job.Interior)
+            for (long plane = start; plane < end; plane++)
+            {
+                int c = (int)(plane % s.C);
+                float* input = job.X + plane * planeIn, k = job.W + (long)c * 9, output = job.Y + plane * planeOut;
+                float bias = job.Bias != null ? job.Bias[c] : 0f;
+                if (job.Paired) PairedPlane(s, input, k, bias, output, zeros, maskTable[0], store);
+                else RowPlane(s, input, k, bias, output, zeros, maskTable, inside, store);
+            }
+    }
+
+    /// <summary>Output rows oh and oh + 1 in lanes 0–7 and 8–15 of one vector.</summary>
+    private static void PairedPlane<TStore>(in Conv2dShape s, float* input, float* k, float bias, float* output, float* zeros,
+        Vector512<float> mask, TStore store) where TStore : struct, IVectorEpilogue512
+    {
+        int p = s.P, q = s.Q, h = s.H, w = s.W, padH = s.PadH, padW = s.PadW;
+        var k0 = Vector512.Create(k[0]); var k1 = Vector512.Create(k[1]); var k2 = Vector512.Create(k[2]);
+        var k3 = Vector512.Create(k[3]); var k4 = Vector512.Create(k[4]); var k5 = Vector512.Create(k[5]);
+        var k6 = Vector512.Create(k[6]); var k7 = Vector512.Create(k[7]); var k8 = Vector512.Create(k[8]);
+        var initial = Vector512.Create(bias);
+        // Tap column t of output column ow is load lane 2·ow + t; lanes 8–15 take the same from the second load.
+        var left = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var centre = left + Vector512<int>.One;
+        var right = left + Vector512.Create(2);
+        var bothRows = (Vector512.LessThan(Vector512<int>.Indices & Vector512.Create(7), Vector512.Create(q))).AsSingle();
+        var firstRow = (Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(q))).AsSingle();
+        var storeBoth = (Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(2 * q))).AsSingle();
+        for (int oh = 0; oh < p; oh += 2)
+        {
+            int ih = oh * 2 - padH;
+            // Input rows ih .. ih + 4: the first output row reads ih .. ih + 2, the second ih + 2 .. ih + 4.
+            var row0 = Avx512F.MaskLoad(Row(input, ih, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+            var row1 = Avx512F.MaskLoad(Row(input, ih + 1, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+            var row2 = Avx512F.MaskLoad(Row(input, ih + 2, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+            var row3 = Avx512F.MaskLoad(Row(input, ih + 3, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+            var row4 = Avx512F.MaskLoad(Row(input, ih + 4, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+            var a = Avx512F.FusedMultiplyAdd(k0, Avx512F.PermuteVar16x32x2(row0, left, row2), initial);
+            var b = Avx512F.Multiply(k1, Avx512F.PermuteVar16x32x2(row0, centre, row2));
+            var c = Avx512F.Multiply(k2, Avx512F.PermuteVar16x32x2(row0, right, row2));
+            a = Avx512F.FusedMultiplyAdd(k3, Avx512F.PermuteVar16x32x2(row1, left, row3), a);
+            b = Avx512F.FusedMultiplyAdd(k4, Avx512F.PermuteVar16x32x2(row1, centre, row3), b);
+            c = Avx512F.FusedMultiplyAdd(k5, Avx512F.PermuteVar16x32x2(row1, right, row3), c);
+            a = Avx512F.FusedMultiplyAdd(k6, Avx512F.PermuteVar16x32x2(row2, left, row4), a);
+            b = Avx512F.FusedMultiplyAdd(k7, Avx512F.PermuteVar16x32x2(row2, centre, row4), b);
+            c = Avx512F.FusedMultiplyAdd(k8, Avx512F.PermuteVar16x32x2(row2, right, row4), c);
+            var result = store.Apply(a + (b + c));
+            if (oh + 1 < p) Avx512F.MaskStore(output + oh * q, storeBoth, Avx512F.Compress(Vector512<float>.Zero, bothRows, result));
+            else Avx512F.MaskStore(output + oh * q, firstRow, result);
+        }
+    }
+
+    /// <summary>Input row ih, or the zero row outside the image.</summary>
+    private static float* Row(float* input, int ih, int h, int w, float* zeros) => (uint)ih < (uint)h ? input + (long)ih * w : zeros;
+
+    /// <summary>16 outputs of one row per vector.</summary>
+    private static void RowPlane<TStore>(in Conv2dShape s, float* input, float* k, float bias, float* output, float* zeros,
+        Vector512<float>* masks, bool* interior, TStore store) where TStore : struct, IVectorEpilogue512
+    {
+        int p = s.P, q = s.Q, blocks = (q + 15) / 16, h = s.H, w = s.W, padH = s.PadH, padW = s.PadW;
+        var k0 = Vector512.Create(k[0]); var k1 = Vector512.Create(k[1]); var k2 = Vector512.Create(k[2]);
+        var k3 = Vector512.Create(k[3]); var k4 = Vector512.Create(k[4]); var k5 = Vector512.Create(k[5]);
+        var k6 = Vector512.Create(k[6]); var k7 = Vector512.Create(k[7]); var k8 = Vector512.Create(k[8]);
+        var initial = Vector512.Create(bias);
+        var tail = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(q - (blocks - 1) * 16)).AsSingle();
+        for (int oh = 0; oh < p; oh++)
+        {
+            int ih = oh * 2 - padH;
+            float* r0 = Row(input, ih, h, w, zeros) - padW;
+            float* r1 = Row(input, ih + 1, h, w, zeros) - padW;
+            float* r2 = Row(input, ih + 2, h, w, zeros) - padW;
+            float* outRow = output + (long)oh * q;
+            for (int b = 0; b < blocks; b++)
+            {
+                int col = b * 32;
+                Vector512<float> acc;
+                if (interior[b])
+                {
+                    acc = Taps(r0 + col, k0, k1, k2, initial);
+                    acc = Taps(r1 + col, k3, k4, k5, acc);
+                    acc = Taps(r2 + col, k6, k7, k8, acc);
+                }
+                else
+                {
+                    Vector512<float>* m = masks + 4 * b;
+                    acc = MaskedTaps(r0 + col, m, k0, k1, k2, initial);
+                    acc = MaskedTaps(r1 + col, m, k3, k4, k5, acc);
+                    acc = MaskedTaps(r2 + col, m, k6, k7, k8, acc);
+                }
+                acc = store.Apply(acc);
+                if (b + 1 < blocks) Avx512F.Store(outRow + b * 16, acc);
+                else Avx512F.MaskStore(outRow + b * 16, tail, acc);
+            }
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Taps(float* src, Vector512<float> k0, Vector512<float> k1, Vector512<float> k2, Vector512<float> acc)
+    {
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var a = Avx512F.LoadVector512(src);
+        var b = Avx512F.LoadVector512(src + 16);
+        acc = Avx512F.FusedMultiplyAdd(k0, Avx512F.PermuteVar16x32x2(a, even, b), acc);
+        acc = Avx512F.FusedMultiplyAdd(k1, Avx512F.PermuteVar16x32x2(a, even + Vector512<int>.One, b), acc);
+        return Avx512F.FusedMultiplyAdd(k2, Avx512F.PermuteVar16x32x2(Avx512F.LoadVector512(src + 2), even, Avx512F.LoadVector512(src + 18)), acc);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> MaskedTaps(float* src, Vector512<float>* m, Vector512<float> k0, Vector512<float> k1, Vector512<float> k2,
+        Vector512<float> acc)
+    {
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var a = Avx512F.MaskLoad(src, m[0], Vector512<float>.Zero);
+        var b = Avx512F.MaskLoad(src + 16, m[1], Vector512<float>.Zero);
+        var c = Avx512F.MaskLoad(src + 2, m[2], Vector512<float>.Zero);
+        var d = Avx512F.MaskLoad(src + 18, m[3], Vector512<float>.Zero);
+        acc = Avx512F.FusedMultiplyAdd(k0, Avx512F.PermuteVar16x32x2(a, even, b), acc);
+        acc = Avx512F.FusedMultiplyAdd(k1, Avx512F.PermuteVar16x32x2(a, even + Vector512<int>.One, b), acc);
+        return Avx512F.FusedMultiplyAdd(k2, Avx512F.PermuteVar16x32x2(c, even, d), acc);
+    }
+}
