@@ -35,11 +35,8 @@ internal static unsafe class Conv2d
         int gemmThreads = parallelItems ? 1 : threads;
         // Weights are packed once here and shared: per image they would cost as much as a deep layer's GEMM.
         int kg = s.KPerGroup, depth = s.CPerGroup * s.R * s.S;
-        long groupPanels = PrePackedA.Size(kg, depth, isa);
-        float* packed = ThreadScratch.Get(ThreadScratch.SharedOperand, groupPanels * s.Groups);
-        var weights = new PrePackedA[s.Groups];
-        for (int g = 0; g < s.Groups; g++)
-            weights[g] = PrePackedA.Pack(new DenseA(w + (long)g * kg * depth, depth, false, 1f), kg, depth, packed + g * groupPanels, isa);
+        float* packed = ThreadScratch.Get(ThreadScratch.SharedOperand, ConvWeights.Size(kg, depth, isa) * s.Groups);
+        var weights = ConvWeights.Pack(w, s.Groups, kg, depth, packed, threads, isa);
         nint xs = (nint)x, bs = (nint)bias, ys = (nint)y;
         int pixels = s.P * s.Q;
         if (pixels < BatchBelowPixels && s.InputSize < int.MaxValue / 2)
@@ -58,7 +55,7 @@ internal static unsafe class Conv2d
             Item(s, item / s.Groups, item % s.Groups, (float*)xs, weights[item % s.Groups], (float*)bs, (float*)ys, epilogue, gemmThreads, isa));
     }
 
-    private static void Item(in Conv2dShape s, int image, int group, float* x, PrePackedA weights, float* bias, float* y, Epilogue epilogue, int threads,
+    private static void Item(in Conv2dShape s, int image, int group, float* x, ConvWeights weights, float* bias, float* y, Epilogue epilogue, int threads,
         CpuIsa isa)
     {
         int plane = s.P * s.Q, cg = s.CPerGroup, kg = s.KPerGroup;

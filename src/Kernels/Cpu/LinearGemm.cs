@@ -1,6 +1,3 @@
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
@@ -68,7 +65,7 @@ internal readonly unsafe struct TransposedWeightsB(float* w, float* bias, int co
                 for (; j + 8 <= cols; j += 8)
                 {
                     int p = 0;
-                    for (; p + 8 <= weightRows; p += 8) Transpose8x8(first + (long)j * columns + p, columns, panel + p * nr + j, nr);
+                    for (; p + 8 <= weightRows; p += 8) BlockTranspose.Transpose8x8(first + (long)j * columns + p, columns, panel + p * nr + j, nr);
                     for (; p < weightRows; p++)
                         for (int t = 0; t < 8; t++) panel[p * nr + j + t] = first[(long)(j + t) * columns + p];
                 }
@@ -83,43 +80,5 @@ internal readonly unsafe struct TransposedWeightsB(float* w, float* bias, int co
             for (int p = Math.Max(weightRows, 0); p < kc; p++)
                 for (int t = 0; t < nr; t++) panel[p * nr + t] = t < cols ? bias[j0 + jr + t] : 0f;
         }
-    }
-
-    /// <summary>dst[p·ldd + t] = src[t·lds + p] for p, t in 0..8.</summary>
-    private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
-    {
-        var r0 = Avx.LoadVector256(src);
-        var r1 = Avx.LoadVector256(src + lds);
-        var r2 = Avx.LoadVector256(src + 2L * lds);
-        var r3 = Avx.LoadVector256(src + 3L * lds);
-        var r4 = Avx.LoadVector256(src + 4L * lds);
-        var r5 = Avx.LoadVector256(src + 5L * lds);
-        var r6 = Avx.LoadVector256(src + 6L * lds);
-        var r7 = Avx.LoadVector256(src + 7L * lds);
-        // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
-        var t0 = Avx.UnpackLow(r0, r1);
-        var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3);
-        var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5);
-        var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7);
-        var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44);
-        var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44);
-        var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44);
-        var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44);
-        var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + 2L * ldd, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(dst + 3L * ldd, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + 4L * ldd, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(dst + 5L * ldd, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + 6L * ldd, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(dst + 7L * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 }
