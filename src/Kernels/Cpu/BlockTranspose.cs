@@ -43,4 +43,34 @@ internal static unsafe class BlockTranspose
         Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
         Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
+
+    /// <summary>
+    /// An A panel from row-major rows: panel[p·mr + r] = source[r·ld + p] for r &lt; rows, 0 for rows ≤ r &lt; mr; p in [0, kc).
+    /// 8×8 blocks where 8 rows and 8 columns are left (with a last row block that may overlap the one before: the same values
+    /// written twice), the rest element by element; <paramref name="simd"/> false (the portable path) does all of it so.
+    /// </summary>
+    public static void PackRowPanel(float* source, int ld, int rows, int kc, int mr, float* panel, bool simd)
+    {
+        int vectorEnd = 0;
+        if (simd && rows >= 8)
+        {
+            vectorEnd = kc / 8 * 8;
+            for (int r0 = 0; r0 < rows; r0 += 8)
+            {
+                int r = Math.Min(r0, rows - 8);
+                for (int p = 0; p < vectorEnd; p += 8)
+                    Transpose8x8(source + (long)r * ld + p, ld, panel + p * mr + r, mr);
+            }
+        }
+        for (int r = 0; r < mr; r++)
+        {
+            if (r >= rows)
+            {
+                for (int p = 0; p < kc; p++) panel[p * mr + r] = 0f;
+                continue;
+            }
+            float* src = source + (long)r * ld;
+            for (int p = vectorEnd; p < kc; p++) panel[p * mr + r] = src[p];
+        }
+    }
 }

@@ -40,39 +40,12 @@ internal readonly unsafe struct ConvWeights : IPackA
                 int p0 = slice * depth, kc = Math.Min(depth, k - p0), i0 = panel * mr;
                 float* source = (float*)ws + ((long)g * m + i0) * k + p0;
                 float* target = (float*)ds + g * groupSize + (long)p0 * padded + (long)i0 * kc;
-                PackPanel(source, k, Math.Min(mr, m - i0), kc, mr, target, simd);
+                BlockTranspose.PackRowPanel(source, k, Math.Min(mr, m - i0), kc, mr, target, simd);
             }
         });
         var result = new ConvWeights[groups];
         for (int g = 0; g < groups; g++) result[g] = new ConvWeights(destination + g * groupSize, padded);
         return result;
-    }
-
-    /// <summary>panel[p·mr + r] = source[r·ld + p] for r &lt; rows, 0 for rows ≤ r &lt; mr; p in [0, kc).</summary>
-    private static void PackPanel(float* source, int ld, int rows, int kc, int mr, float* panel, bool simd)
-    {
-        int vectorEnd = 0;
-        if (simd && rows >= 8)
-        {
-            vectorEnd = kc / 8 * 8;
-            // Row blocks 0, 8, … and a last one ending at `rows` (it may overlap the one before: same values written twice).
-            for (int r0 = 0; r0 < rows; r0 += 8)
-            {
-                int r = Math.Min(r0, rows - 8);
-                for (int p = 0; p < vectorEnd; p += 8)
-                    BlockTranspose.Transpose8x8(source + (long)r * ld + p, ld, panel + p * mr + r, mr);
-            }
-        }
-        for (int r = 0; r < mr; r++)
-        {
-            if (r >= rows)
-            {
-                for (int p = 0; p < kc; p++) panel[p * mr + r] = 0f;
-                continue;
-            }
-            float* src = source + (long)r * ld;
-            for (int p = vectorEnd; p < kc; p++) panel[p * mr + r] = src[p];
-        }
     }
 
     public bool Prepacked => true;
