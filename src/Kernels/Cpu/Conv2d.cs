@@ -22,6 +22,11 @@ internal static unsafe class Conv2d
             else PortableDepthwise.Forward(s, x, w, bias, y, epilogue, threads);
             return;
         }
+        if (WinogradConv.Applies(s))
+        {
+            WinogradConv.Forward(s, x, w, bias, y, epilogue, threads, isa);
+            return;
+        }
         // With 512-bit vectors the direct kernel outruns the GEMM's packing on windows (1×1 windows have nothing to pack;
         // measured against the AVX2 GEMM, before the 512-bit one existed). Only for reductions of one AVX2 GEMM slice:
         // there both sum every output in the same order, so those layers stay bit-identical to the AVX2 path.
