@@ -22,10 +22,6 @@ internal readonly unsafe struct ConvWeights : IPackA
 
     /// <summary>Packs the m×k weights of every group (groups·m rows of k, groups one after another) into <paramref name="destination"/>.</summary>
     public static ConvWeights[] Pack(float* w, int groups, int m, int k, float* destination, int threads, CpuIsa isa)
-        => Pack(w, (long)m * k, groups, m, k, destination, threads, isa);
-
-    /// <summary>As above with group g's rows starting at w + g·<paramref name="groupStride"/>.</summary>
-    public static ConvWeights[] Pack(float* w, long groupStride, int groups, int m, int k, float* destination, int threads, CpuIsa isa)
     {
         var blocking = GemmBlocking.For(isa);
         int mr = blocking.MR, depth = blocking.SliceDepth(k);
@@ -42,13 +38,25 @@ internal readonly unsafe struct ConvWeights : IPackA
                 int g = (int)(item / (slices * rowPanels)), rest = (int)(item % (slices * rowPanels));
                 int slice = rest / rowPanels, panel = rest % rowPanels;
                 int p0 = slice * depth, kc = Math.Min(depth, k - p0), i0 = panel * mr;
-                float* source = (float*)ws + g * groupStride + (long)i0 * k + p0;
+                float* source = (float*)ws + ((long)g * m + i0) * k + p0;
                 float* target = (float*)ds + g * groupSize + (long)p0 * padded + (long)i0 * kc;
                 BlockTranspose.PackRowPanel(source, k, Math.Min(mr, m - i0), kc, mr, target, simd);
             }
         });
         var result = new ConvWeights[groups];
         for (int g = 0; g < groups; g++) result[g] = new ConvWeights(destination + g * groupSize, padded);
+        return result;
+    }
+
+    /// <summary>
+    /// Groups already packed in this layout by a packer of their own (Winograd's transformed weights), group g at
+    /// destination + g·<paramref name="groupSize"/> (at least <see cref="Size"/>).
+    /// </summary>
+    public static ConvWeights[] Wrap(float* destination, long groupSize, int groups, int m, int k, CpuIsa isa)
+    {
+        int mr = GemmBlocking.For(isa).MR;
+        var result = new ConvWeights[groups];
+        for (int g = 0; g < groups; g++) result[g] = new ConvWeights(destination + g * groupSize, (m + mr - 1) / mr * mr);
         return result;
     }
 

@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
@@ -42,19 +45,18 @@ internal static unsafe class WinogradConv
         int c = s.C, k = s.K, tilesH = (s.P + 1) / 2, tilesW = (s.Q + 1) / 2, tilesPerImage = tilesH * tilesW;
         int images = Math.Clamp(TilesPerPass / tilesPerImage, 1, s.N);
         int passTiles = images * tilesPerImage;
-        long weightStride = PointStride((long)k * c), inputStride = PointStride((long)c * passTiles), outputStride = PointStride((long)k * passTiles);
-        // Slot 0 (free while this op runs on the calling thread) holds the raw transformed weights, then V and M.
-        float* work = ThreadScratch.Get(0, Math.Max(Points * weightStride, Points * (inputStride + outputStride)));
-        TransformWeights(w, k, c, work, weightStride, threads);
-        float* packed = ThreadScratch.Get(ThreadScratch.SharedOperand, ConvWeights.Size(k, c, isa) * Points);
-        var weights = ConvWeights.Pack(work, weightStride, Points, k, c, packed, threads, isa);
+        long inputStride = PointStride((long)c * passTiles), outputStride = PointStride((long)k * passTiles);
+        // Slot 0 (free while this op runs on the calling thread) holds V and M.
+        float* work = ThreadScratch.Get(0, Points * (inputStride + outputStride));
+        float* packed = ThreadScratch.Get(ThreadScratch.SharedOperand, PointStride(ConvWeights.Size(k, c, isa)) * Points);
+        var weights = TransformWeights(w, k, c, packed, threads, isa);
         float* v = work, m = work + Points * inputStride;
         nint vs = (nint)v, ms = (nint)m;
         for (int n0 = 0; n0 < s.N; n0 += images)
         {
             var part = s with { N = Math.Min(images, s.N - n0) };
             int tiles = part.N * tilesPerImage;
-            TransformInput(part, x + (long)n0 * c * s.H * s.W, v, inputStride, tilesH, tilesW, threads);
+            TransformInput(part, x + (long)n0 * c * s.H * s.W, v, inputStride, tilesH, tilesW, threads, isa);
             // 16 GEMMs of K × T × C: one per worker at a time (each big enough to run at the micro-kernel's pace alone).
             CpuParallel.For(Points, threads, point =>
                 Gemm.Run(k, tiles, c, weights[point], new DenseB((float*)vs + point * inputStride, tiles, false), 0f,
@@ -63,42 +65,58 @@ internal static unsafe class WinogradConv
         }
     }
 
-    /// <summary>U_ξ[k, c] = (G·g·Gᵀ)[ξ] for the 3×3 kernel g = w[k, c], G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]].</summary>
-    internal static void TransformWeights(float* w, int k, int c, float* u, long stride, int threads)
+    /// <summary>
+    /// U_ξ[k, c] = (G·g·Gᵀ)[ξ] for the 3×3 kernel g = w[k, c], G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]], written straight into
+    /// the 16 GEMMs' packed A panels (<see cref="ConvWeights"/>' layout): a panel's MR rows of one channel are adjacent
+    /// there, so each of the 16 point streams is written in order, and U is never stored unpacked (16·K·C floats less
+    /// written and read: on a 2-core VM these passes run at memory speed).
+    /// </summary>
+    internal static ConvWeights[] TransformWeights(float* w, int k, int c, float* packed, int threads, CpuIsa isa)
     {
-        long plane = (long)k * c;
-        nint ws = (nint)w, us = (nint)u;
-        CpuParallel.ForRange(plane, threads, 4096, (start, end) =>
+        var blocking = GemmBlocking.For(isa);
+        int mr = blocking.MR, depth = blocking.SliceDepth(c), padded = (k + mr - 1) / mr * mr;
+        long pointSize = PointStride(ConvWeights.Size(k, c, isa));
+        nint ws = (nint)w, ps = (nint)packed;
+        CpuParallel.ForRange(padded / mr, threads, 1, (start, end) =>
         {
             float* t = stackalloc float[12];
-            float* staged = stackalloc float[Points * Run];
-            for (long run0 = start; run0 < end; run0 += Run)
+            for (long panel = start; panel < end; panel++)
             {
-                int count = (int)Math.Min(Run, end - run0);
-                for (int i = 0; i < count; i++)
+                int i0 = (int)panel * mr, rows = Math.Min(mr, k - i0);
+                for (int channel = 0; channel < c; channel++)
                 {
-                    float* g = (float*)ws + (run0 + i) * 9;
-                    // Rows of G·g (4×3).
-                    for (int j = 0; j < 3; j++)
+                    int p0 = channel / depth * depth, kc = Math.Min(depth, c - p0);
+                    float* at = (float*)ps + (long)p0 * padded + (long)i0 * kc + (long)(channel - p0) * mr;
+                    for (int r = 0; r < mr; r++, at++)
                     {
-                        float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
-                        t[j] = g0;
-                        t[3 + j] = 0.5f * (g0 + g1 + g2);
-                        t[6 + j] = 0.5f * (g0 - g1 + g2);
-                        t[9 + j] = g2;
-                    }
-                    for (int r = 0; r < 4; r++)
-                    {
-                        float a = t[3 * r], b = t[3 * r + 1], e = t[3 * r + 2];
-                        staged[(4 * r) * Run + i] = a;
-                        staged[(4 * r + 1) * Run + i] = 0.5f * (a + b + e);
-                        staged[(4 * r + 2) * Run + i] = 0.5f * (a - b + e);
-                        staged[(4 * r + 3) * Run + i] = e;
+                        if (r >= rows)
+                        {
+                            for (int point = 0; point < Points; point++) at[point * pointSize] = 0f;
+                            continue;
+                        }
+                        float* g = (float*)ws + ((long)(i0 + r) * c + channel) * 9;
+                        // Rows of G·g (4×3), then each times Gᵀ.
+                        for (int j = 0; j < 3; j++)
+                        {
+                            float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+                            t[j] = g0;
+                            t[3 + j] = 0.5f * (g0 + g1 + g2);
+                            t[6 + j] = 0.5f * (g0 - g1 + g2);
+                            t[9 + j] = g2;
+                        }
+                        for (int i = 0; i < 4; i++)
+                        {
+                            float a = t[3 * i], b = t[3 * i + 1], e = t[3 * i + 2];
+                            at[(4 * i) * pointSize] = a;
+                            at[(4 * i + 1) * pointSize] = 0.5f * (a + b + e);
+                            at[(4 * i + 2) * pointSize] = 0.5f * (a - b + e);
+                            at[(4 * i + 3) * pointSize] = e;
+                        }
                     }
                 }
-                Scatter(staged, (float*)us + run0, stride, count);
             }
         });
+        return ConvWeights.Wrap(packed, pointSize, Points, k, c, isa);
     }
 
     /// <summary>Values of one point for this many consecutive elements are staged, then written as one run per point.</summary>
@@ -119,8 +137,9 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>V_ξ[c, t] = (Bᵀ·d·B)[ξ] for the 4×4 input tile d of tile t (zero outside the image), Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]].</summary>
-    internal static void TransformInput(in Conv2dShape s, float* x, float* v, long points, int tilesH, int tilesW, int threads)
+    internal static void TransformInput(in Conv2dShape s, float* x, float* v, long points, int tilesH, int tilesW, int threads, CpuIsa isa)
     {
+        bool simd = isa.HasAvx2();
         int h = s.H, w = s.W, c = s.C, padH = s.PadH, padW = s.PadW, tilesPerImage = tilesH * tilesW;
         long tiles = (long)s.N * tilesPerImage;
         nint xs = (nint)x, vs = (nint)v;
@@ -147,8 +166,26 @@ internal static unsafe class WinogradConv
                 for (int ty = 0; ty < tilesH; ty++)
                 {
                     float* r0 = padded + 2 * ty * pitch, r1 = r0 + pitch, r2 = r1 + pitch, r3 = r2 + pitch;
-                    for (int tx = 0; tx < tilesW; tx++)
+                    int tx = 0;
+                    for (; simd && tx + 4 <= tilesW; tx += 4)
                     {
+                        if (lane + 4 > Run)
+                        {
+                            Scatter(staged, dst + run0, points, lane);
+                            run0 += lane;
+                            lane = 0;
+                        }
+                        FourTiles(r0 + 2 * tx, r1 + 2 * tx, r2 + 2 * tx, r3 + 2 * tx, staged + lane);
+                        lane += 4;
+                    }
+                    for (; tx < tilesW; tx++)
+                    {
+                        if (lane == Run)
+                        {
+                            Scatter(staged, dst + run0, points, Run);
+                            run0 += Run;
+                            lane = 0;
+                        }
                         int j = 2 * tx;
                         // Bᵀ·d down each of the 4 columns, then ·B along each of the 4 resulting rows.
                         float a0 = r0[j] - r2[j], a1 = r0[j + 1] - r2[j + 1], a2 = r0[j + 2] - r2[j + 2], a3 = r0[j + 3] - r2[j + 3];
@@ -172,17 +209,55 @@ internal static unsafe class WinogradConv
                         o[13 * Run] = d1 + d2;
                         o[14 * Run] = d2 - d1;
                         o[15 * Run] = d1 - d3;
-                        if (++lane == Run)
-                        {
-                            Scatter(staged, dst + run0, points, Run);
-                            run0 += Run;
-                            lane = 0;
-                        }
+                        lane++;
                     }
                 }
                 if (lane > 0) Scatter(staged, dst + run0, points, lane);
             }
         });
+    }
+
+    /// <summary>
+    /// The input transform of 4 tiles side by side (SSE): their 4×4 windows start 2 columns apart in rows r0..r3, so
+    /// each window column is every other element of the row, taken with two shuffles of two loads. o[ξ·Run + 0..4).
+    /// </summary>
+    private static void FourTiles(float* r0, float* r1, float* r2, float* r3, float* o)
+    {
+        Columns(r0, out var a0, out var a1, out var a2, out var a3);
+        Columns(r1, out var b0, out var b1, out var b2, out var b3);
+        Columns(r2, out var c0, out var c1, out var c2, out var c3);
+        Columns(r3, out var d0, out var d1, out var d2, out var d3);
+        // Bᵀ·d down the columns.
+        Vector128<float> t0 = a0 - c0, t1 = a1 - c1, t2 = a2 - c2, t3 = a3 - c3;
+        Row(t0, t1, t2, t3, o);
+        t0 = b0 + c0; t1 = b1 + c1; t2 = b2 + c2; t3 = b3 + c3;
+        Row(t0, t1, t2, t3, o + 4 * Run);
+        t0 = c0 - b0; t1 = c1 - b1; t2 = c2 - b2; t3 = c3 - b3;
+        Row(t0, t1, t2, t3, o + 8 * Run);
+        t0 = b0 - d0; t1 = b1 - d1; t2 = b2 - d2; t3 = b3 - d3;
+        Row(t0, t1, t2, t3, o + 12 * Run);
+    }
+
+    /// <summary>Window columns 0..3 of 4 tiles: row[2i + j] for i in 0..4.</summary>
+    private static void Columns(float* row, out Vector128<float> c0, out Vector128<float> c1, out Vector128<float> c2, out Vector128<float> c3)
+    {
+        var low = Sse.LoadVector128(row);
+        var high = Sse.LoadVector128(row + 4);
+        c0 = Sse.Shuffle(low, high, 0x88);
+        c1 = Sse.Shuffle(low, high, 0xDD);
+        low = Sse.LoadVector128(row + 2);
+        high = Sse.LoadVector128(row + 6);
+        c2 = Sse.Shuffle(low, high, 0x88);
+        c3 = Sse.Shuffle(low, high, 0xDD);
+    }
+
+    /// <summary>One row of Bᵀ·d times B: [t0 − t2, t1 + t2, t2 − t1, t1 − t3] to 4 consecutive points.</summary>
+    private static void Row(Vector128<float> t0, Vector128<float> t1, Vector128<float> t2, Vector128<float> t3, float* o)
+    {
+        Sse.Store(o, t0 - t2);
+        Sse.Store(o + Run, t1 + t2);
+        Sse.Store(o + 2 * Run, t2 - t1);
+        Sse.Store(o + 3 * Run, t1 - t3);
     }
 
     /// <summary>y tile = Aᵀ·M·A (Aᵀ = [[1,1,1,0],[0,1,−1,−1]]) cropped to P×Q, then bias, activation and fake quant per plane.</summary>
