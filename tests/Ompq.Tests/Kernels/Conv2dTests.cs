@@ -31,7 +31,7 @@ public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<T
     /// <summary>
     /// Deep layers on small planes (7×7, 14×14) over several images, as in ResNet's last stages and MobileNet's pointwise
     /// convolutions: those batch all images into one GEMM per group, with reductions of several K slices, weight panels
-    /// of full and partial height, and column panels that straddle images; 3×3 stride-1 layers of 64+ channels on planes
+    /// of full and partial height, and column panels that straddle images; 3×3 stride-1 layers of 256+ channels on planes
     /// up to 8×8 (odd, even, padding 0–2) go through Winograd's F(2×2, 3×3). Bias with relu, or relu6 with fake quant.
     /// </summary>
     [SkippableTheory]
@@ -43,10 +43,11 @@ public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<T
     [InlineData(5, 40, 7, 22, 3, 1, 1, true)]
     [InlineData(2, 48, 7, 9, 3, 1, 1, false)]
     [InlineData(3, 64, 7, 72, 3, 1, 1, false)]
-    [InlineData(2, 80, 8, 64, 3, 1, 1, true)]
-    [InlineData(2, 64, 9, 66, 3, 1, 0, false)]
-    [InlineData(2, 70, 5, 64, 3, 1, 2, true)]
-    [InlineData(2, 64, 6, 65, 3, 1, 1, true)]
+    [InlineData(2, 256, 7, 260, 3, 1, 1, false)]
+    [InlineData(2, 264, 8, 256, 3, 1, 1, true)]
+    [InlineData(1, 256, 9, 258, 3, 1, 0, false)]
+    [InlineData(2, 270, 5, 256, 3, 1, 2, true)]
+    [InlineData(2, 256, 6, 257, 3, 1, 1, true)]
     public void DeepLayersOnSmallPlanes(int n, int c, int plane, int k, int kernel, int stride, int pad, bool fakeQuant)
     {
         var shape = Conv2dShape.Square(n, c, plane, plane, k, kernel, stride, pad);
