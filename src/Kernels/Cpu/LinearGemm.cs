@@ -9,6 +9,8 @@ namespace Ompq.Kernels.Cpu;
 /// </summary>
 internal static unsafe class LinearGemm
 {
+    private const long SerialUntranspose = 1 << 18;
+
     public static void Forward(in LinearShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads, CpuIsa isa)
     {
         int batch = shape.Batch, outs = shape.Out;
@@ -18,7 +20,8 @@ internal static unsafe class LinearGemm
         nint ts = (nint)transposed, ys = (nint)y;
         bool simd = isa.HasAvx2();
         int blocks = (outs + 7) / 8;
-        CpuParallel.ForRange(blocks, threads, 16, (start, end) =>
+        // Serial up to a few hundred thousand floats: waking a second worker costs about as long as the copy itself.
+        CpuParallel.ForRange(blocks, (long)batch * outs <= SerialUntranspose ? 1 : threads, 16, (start, end) =>
         {
             for (long block = start; block < end; block++)
                 Untranspose((float*)ts, (float*)ys, batch, outs, (int)block * 8, simd);
