@@ -4,7 +4,8 @@ namespace Ompq.Kernels.Cpu;
 /// Convolution as GEMM: per (image, group), y[Kg × P·Q] = W_g[Kg × Cg·R·S] · B[Cg·R·S × P·Q], where B is
 /// packed on the fly from the input (<see cref="ConvB"/>), or is the NCHW input itself for 1×1 stride-1
 /// unpadded convolutions. Bias, activation and fake quant are fused into the tile stores.
-/// Depthwise convolutions go to their own direct kernel, and on AVX-512 stride-1 windows with reductions of at most
+/// Depthwise convolutions go to their own direct kernel, 3×3 stride-1 layers of 256+ channels on planes up to 8×8 to
+/// <see cref="WinogradConv"/>, and on AVX-512 stride-1 windows with reductions of at most
 /// one AVX2 GEMM slice (<see cref="GemmBlocking.KC"/>) to <see cref="StrideOneConv"/>. The portable path runs the same GEMM
 /// route with its own micro-kernel and element-wise packing, and its own depthwise kernel.
 /// </summary>
