@@ -4,7 +4,8 @@ namespace Ompq.Kernels.Cpu;
 /// Convolution as GEMM: per (image, group), y[Kg × P·Q] = W_g[Kg × Cg·R·S] · B[Cg·R·S × P·Q], where B is
 /// packed on the fly from the input (<see cref="ConvB"/>), or is the NCHW input itself for 1×1 stride-1
 /// unpadded convolutions. Bias, activation and fake quant are fused into the tile stores.
-/// Depthwise convolutions go to their own direct kernel, and on AVX-512 stride-1 windows with reductions of at most
+/// Depthwise convolutions go to their own direct kernel, 3×3 stride-1 layers of 256+ channels on planes up to 8×8 to
+/// <see cref="WinogradConv"/>, and on AVX-512 stride-1 windows with reductions of at most
 /// one AVX2 GEMM slice (<see cref="GemmBlocking.KC"/>) to <see cref="StrideOneConv"/>. The portable path runs the same GEMM
 /// route with its own micro-kernel and element-wise packing, and its own depthwise kernel.
 /// </summary>
@@ -22,6 +23,11 @@ internal static unsafe class Conv2d
             else PortableDepthwise.Forward(s, x, w, bias, y, epilogue, threads);
             return;
         }
+        if (WinogradConv.Applies(s))
+        {
+            WinogradConv.Forward(s, x, w, bias, y, epilogue, threads, isa);
+            return;
+        }
         // With 512-bit vectors the direct kernel outruns the GEMM's packing on windows (1×1 windows have nothing to pack;
         // measured against the AVX2 GEMM, before the 512-bit one existed). Only for reductions of one AVX2 GEMM slice:
         // there both sum every output in the same order, so those layers stay bit-identical to the AVX2 path.
@@ -35,11 +41,8 @@ internal static unsafe class Conv2d
         int gemmThreads = parallelItems ? 1 : threads;
         // Weights are packed once here and shared: per image they would cost as much as a deep layer's GEMM.
         int kg = s.KPerGroup, depth = s.CPerGroup * s.R * s.S;
-        long groupPanels = PrePackedA.Size(kg, depth, isa);
-        float* packed = ThreadScratch.Get(ThreadScratch.SharedOperand, groupPanels * s.Groups);
-        var weights = new PrePackedA[s.Groups];
-        for (int g = 0; g < s.Groups; g++)
-            weights[g] = PrePackedA.Pack(new DenseA(w + (long)g * kg * depth, depth, false, 1f), kg, depth, packed + g * groupPanels, isa);
+        float* packed = ThreadScratch.Get(ThreadScratch.SharedOperand, ConvWeights.Size(kg, depth, isa) * s.Groups);
+        var weights = ConvWeights.Pack(w, s.Groups, kg, depth, packed, threads, isa);
         nint xs = (nint)x, bs = (nint)bias, ys = (nint)y;
         int pixels = s.P * s.Q;
         if (pixels < BatchBelowPixels && s.InputSize < int.MaxValue / 2)
@@ -58,7 +61,7 @@ internal static unsafe class Conv2d
             Item(s, item / s.Groups, item % s.Groups, (float*)xs, weights[item % s.Groups], (float*)bs, (float*)ys, epilogue, gemmThreads, isa));
     }
 
-    private static void Item(in Conv2dShape s, int image, int group, float* x, PrePackedA weights, float* bias, float* y, Epilogue epilogue, int threads,
+    private static void Item(in Conv2dShape s, int image, int group, float* x, ConvWeights weights, float* bias, float* y, Epilogue epilogue, int threads,
         CpuIsa isa)
     {
         int plane = s.P * s.Q, cg = s.CPerGroup, kg = s.KPerGroup;

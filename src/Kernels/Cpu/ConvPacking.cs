@@ -8,7 +8,8 @@ namespace Ompq.Kernels.Cpu;
 /// straight from the NCHW input into GEMM panels, so the columns are never materialized. For the NR output
 /// positions j of a panel the source offsets oh·sh·W + ow·sw (+ a per-(c, r, s) base) are precomputed once;
 /// padding becomes a lane mask (per 8-lane chunk) that depends only on (r, s). When the NR offsets are consecutive
-/// (stride 1, and "same" padding even across output rows) masked loads fetch them, otherwise masked gathers.
+/// (stride 1, and "same" padding even across output rows) masked loads fetch them, otherwise masked gathers; that is
+/// judged per 8 lanes, so a panel over several small images gathers only where it crosses from one image to the next.
 /// Masked-off lanes are never read, so windows hanging over the tensor's edges are safe. The portable path does the
 /// same element by element.
 /// </summary>
@@ -69,8 +70,18 @@ internal readonly unsafe struct ConvB : IPackB
             Columns(j0 + jr, cols, nr, columnOffsets, rowStarts, columnStarts);
             // Every offset, not just the ends: with a column stride > 1 and a row wrap the ends can lie nr − 1 apart
             // while the columns between them do not (found by the shape fuzz test: 1×1 conv, stride 1×2, padding 2).
-            bool consecutive = cols == nr;
-            for (int t = 1; consecutive && t < nr; t++) consecutive = columnOffsets[t] == columnOffsets[0] + t;
+            // Judged per 8-lane chunk: when several small images share the panel, only the chunk that crosses from one
+            // image into the next needs a gather.
+            int consecutiveChunks = 0;
+            for (int v = 0; v < chunks; v++)
+            {
+                bool run = 8 * v + 8 <= cols;
+                for (int t = 8 * v + 1; run && t < 8 * v + 8; t++) run = columnOffsets[t] == columnOffsets[8 * v] + t - 8 * v;
+                if (run) consecutiveChunks |= 1 << v;
+            }
+            // Chunks each consecutive need not continue one another (the panel may run from one image into the next).
+            bool consecutive = consecutiveChunks == (1 << chunks) - 1;
+            for (int v = 1; consecutive && v < chunks; v++) consecutive = columnOffsets[8 * v] == columnOffsets[0] + 8 * v;
             for (int v = 0; v < chunks; v++)
             {
                 offsets[v] = Avx.LoadVector256(columnOffsets + 8 * v);
@@ -108,7 +119,9 @@ internal readonly unsafe struct ConvB : IPackB
                 else
                 {
                     for (int v = 0; v < chunks; v++)
-                        Avx.Store(panel + 8 * v, Avx2.GatherMaskVector256(Vector256<float>.Zero, origin, offsets[v], mask[v], 4));
+                        Avx.Store(panel + 8 * v, (consecutiveChunks >> v & 1) != 0
+                            ? Avx.MaskLoad(origin + columnOffsets[8 * v], mask[v])
+                            : Avx2.GatherMaskVector256(Vector256<float>.Zero, origin, offsets[v], mask[v], 4));
                 }
                 if (++rsIndex == window)
                 {

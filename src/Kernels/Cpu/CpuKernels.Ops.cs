@@ -23,18 +23,7 @@ public sealed unsafe partial class CpuKernels
         weight.Require((long)shape.Out * shape.In, "weight");
         bias?.Require(shape.Out, "bias");
         y.Require((long)shape.Batch * shape.Out, "y");
-        float* yp = Pointer(y, "y");
-        float* bp = Pointer(bias, "bias");
-        Cpu.Gemm.Run(shape.Batch, shape.Out, shape.In, 1f, Pointer(x, "x"), shape.In, false,
-            Pointer(weight, "weight"), shape.In, true, 0f, yp, shape.Out, Threads, Isa);
-        if (bp != null || !EpilogueStore.IsIdentity(epilogue))
-        {
-            nint ys = (nint)yp, bs = (nint)bp;
-            int outs = shape.Out;
-            var e = epilogue;
-            var isa = Isa;
-            CpuParallel.For(shape.Batch, Threads, row => EpilogueStore.ApplyColumnBias((float*)ys + (long)row * outs, outs, (float*)bs, e, isa));
-        }
+        LinearGemm.Forward(shape, Pointer(x, "x"), Pointer(weight, "weight"), Pointer(bias, "bias"), Pointer(y, "y"), epilogue, Threads, Isa);
     }
 
     public void Conv2d(in Conv2dShape shape, BufferSlice x, BufferSlice weight, BufferSlice? bias, BufferSlice y, Epilogue epilogue = default)

@@ -28,31 +28,6 @@ internal static unsafe class EpilogueStore
             Avx.Store(y + i, Activations.Apply(activation, Avx.LoadVector256(y + i) + b));
         for (; i < length; i++) y[i] = Activations.Apply(activation, y[i] + bias);
     }
-
-    /// <summary>Row-wise bias (one value per column, as Linear has): y[r, j] = quant(act(y[r, j] + bias[j])).</summary>
-    public static void ApplyColumnBias(float* y, long length, float* bias, Epilogue epilogue, CpuIsa isa)
-    {
-        bool simd = isa.HasAvx2();
-        var activation = epilogue.Activation;
-        bool quantize = epilogue.OutputQuant is not null;
-        var grid = quantize ? new FakeQuant.Grid(epilogue.OutputQuant!.Value) : default;
-        long i = 0;
-        for (; simd && i + 8 <= length; i += 8)
-        {
-            var v = Avx.LoadVector256(y + i);
-            if (bias != null) v += Avx.LoadVector256(bias + i);
-            v = Activations.Apply(activation, v);
-            if (quantize) v = grid.Apply(v);
-            Avx.Store(y + i, v);
-        }
-        for (; i < length; i++)
-        {
-            float v = y[i] + (bias != null ? bias[i] : 0f);
-            v = Activations.Apply(activation, v);
-            if (quantize) v = grid.Apply(v);
-            y[i] = v;
-        }
-    }
 }
 
 /// <summary>Activation then optional per-tensor fake quant on registers, for kernels that fuse the epilogue into their stores.</summary>

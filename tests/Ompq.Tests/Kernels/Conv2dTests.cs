@@ -28,6 +28,60 @@ public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<T
         Close.Assert(expected, actual, 2e-5f, 1e-6f, $"conv2d {shape} bias={hasBias}", magnitude);
     }
 
+    /// <summary>
+    /// Deep layers on small planes (7×7, 14×14) over several images, as in ResNet's last stages and MobileNet's pointwise
+    /// convolutions: those batch all images into one GEMM per group, with reductions of several K slices, weight panels
+    /// of full and partial height, and column panels that straddle images; 3×3 stride-1 layers of 256+ channels on planes
+    /// up to 8×8 (odd, even, padding 0–2) go through Winograd's F(2×2, 3×3). Bias with relu, or relu6 with fake quant.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(3, 96, 7, 40, 3, 1, 1, false)]
+    [InlineData(2, 64, 14, 30, 3, 1, 1, true)]
+    [InlineData(4, 120, 7, 50, 1, 1, 0, false)]
+    [InlineData(3, 72, 14, 26, 1, 1, 0, true)]
+    [InlineData(3, 64, 14, 36, 3, 2, 1, false)]
+    [InlineData(5, 40, 7, 22, 3, 1, 1, true)]
+    [InlineData(2, 48, 7, 9, 3, 1, 1, false)]
+    [InlineData(3, 64, 7, 72, 3, 1, 1, false)]
+    [InlineData(2, 256, 7, 260, 3, 1, 1, false)]
+    [InlineData(2, 264, 8, 256, 3, 1, 1, true)]
+    [InlineData(1, 256, 9, 258, 3, 1, 0, false)]
+    [InlineData(2, 270, 5, 256, 3, 1, 2, true)]
+    [InlineData(2, 256, 6, 257, 3, 1, 1, true)]
+    public void DeepLayersOnSmallPlanes(int n, int c, int plane, int k, int kernel, int stride, int pad, bool fakeQuant)
+    {
+        var shape = Conv2dShape.Square(n, c, plane, plane, k, kernel, stride, pad);
+        var rng = new Random(n * 1000 + c + plane + k);
+        var x = RandomData.Uniform(rng, shape.InputSize);
+        var w = RandomData.Uniform(rng, shape.WeightSize);
+        var bias = RandomData.Uniform(rng, shape.K);
+        var activation = fakeQuant ? Activation.Relu6 : Activation.Relu;
+        var quant = fakeQuant ? QuantParams.Unsigned(4, 6f) : (QuantParams?)null;
+        var actual = RunConv2d(shape, x, w, bias, new Epilogue(activation, quant));
+        var (activated, magnitude) = ConvCases.Reference(shape, x, w, bias, activation);
+        if (quant is not { } q)
+        {
+            Close.Assert(activated, actual, 2e-5f, 1e-6f, $"conv2d {shape} relu", magnitude);
+            return;
+        }
+        using var scope = torch.NewDisposeScope();
+        var expected = Values(FakeQuantReference.PerTensor(From(activated, activated.Length), q.Scale, q.ZeroPoint, q.QMin, q.QMax));
+        int steps = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            float tolerance = 1e-6f + 2e-5f * magnitude[i];
+            float error = Math.Abs(actual[i] - expected[i]);
+            if (error <= tolerance) continue;
+            // One quantization step off only where the unquantized value lies within rounding tolerance of a tie.
+            double position = activated[i] / q.Scale;
+            bool nearTie = Math.Abs(position - Math.Floor(position) - 0.5) * q.Scale <= tolerance * 2;
+            Assert.True(nearTie && Math.Abs(error - q.Scale) <= tolerance + 1e-6f * q.Scale,
+                $"conv2d {shape} relu6+quant: element {i} expected {expected[i]} (from {activated[i]}), got {actual[i]}");
+            steps++;
+        }
+        Assert.True(steps <= Math.Max(2, actual.Length / 100), $"conv2d {shape}: {steps} elements one step off");
+    }
+
     /// <summary>Every row width from 1 to 26 with every padding and both strides: the edges of vectorized depthwise rows.</summary>
     [SkippableFact]
     public void DepthwiseEveryWidthAndPadding()
