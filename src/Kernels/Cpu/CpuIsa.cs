@@ -10,7 +10,7 @@ public enum CpuIsa
     /// </summary>
     Avx2,
 
-    /// <summary>512-bit AVX-512F: kernels with a wider path (GEMM, direct convolutions, weight gradients) use it, the others stay on AVX2.</summary>
+    /// <summary>512-bit AVX-512F: GEMM, direct and Winograd convolutions, weight gradients, Gram, depthwise, max pooling, elementwise ops, fake quant and min/max reductions have a 512-bit path; the rest (channel sum, average pooling, the gradient elementwise ops) stay on AVX2.</summary>
     Avx512,
 
     /// <summary>
