@@ -41,7 +41,7 @@ internal static unsafe class Conv2d
         int gemmThreads = parallelItems ? 1 : threads;
         // Weights are packed once here and shared: per image they would cost as much as a deep layer's GEMM.
         int kg = s.KPerGroup, depth = s.CPerGroup * s.R * s.S;
-        float* packed = ThreadScratch.Get(ThreadScratch.SharedOperand, ConvWeights.Size(kg, depth, isa) * s.Groups);
+        float* packed = ThreadScratch.Get(ThreadScratch.SharedOperand, PrePackedA.Size(kg, depth, isa) * s.Groups);
         var weights = ConvWeights.Pack(w, s.Groups, kg, depth, packed, threads, isa);
         nint xs = (nint)x, bs = (nint)bias, ys = (nint)y;
         int pixels = s.P * s.Q;
@@ -61,7 +61,7 @@ internal static unsafe class Conv2d
             Item(s, item / s.Groups, item % s.Groups, (float*)xs, weights[item % s.Groups], (float*)bs, (float*)ys, epilogue, gemmThreads, isa));
     }
 
-    private static void Item(in Conv2dShape s, int image, int group, float* x, ConvWeights weights, float* bias, float* y, Epilogue epilogue, int threads,
+    private static void Item(in Conv2dShape s, int image, int group, float* x, PrePackedA weights, float* bias, float* y, Epilogue epilogue, int threads,
         CpuIsa isa)
     {
         int plane = s.P * s.Q, cg = s.CPerGroup, kg = s.KPerGroup;

@@ -1,32 +1,21 @@
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
-/// A convolution's weights (one group: Kg rows × Cg·R·S, row-major) packed once as the GEMM's A operand, in the layout
-/// of <see cref="PrePackedA"/>: for each K slice the MR-row panels of all rows, so the panels of (i0, p0) start at
+/// Packs a convolution's weights (one group: Kg rows × Cg·R·S, row-major) once as the GEMM's A operand, a
+/// <see cref="PrePackedA"/> per group: for each K slice the MR-row panels of all rows, so the panels of (i0, p0) start at
 /// p0·RoundUp(M, MR) + i0·kc. Packed on all workers, a (slice, panel) pair at a time, with 8×8 register transposes where
 /// 8 rows and 8 columns are available: packed serially and element by element, a deep layer's weights (512 × 4608)
 /// cost about as long as a tenth of its GEMM on two cores.
 /// </summary>
-internal readonly unsafe struct ConvWeights : IPackA
+internal static unsafe class ConvWeights
 {
-    private readonly float* panels;
-    private readonly int paddedRows;
-
-    private ConvWeights(float* panels, int paddedRows)
-    {
-        this.panels = panels;
-        this.paddedRows = paddedRows;
-    }
-
-    public static long Size(int m, int k, CpuIsa isa) => PrePackedA.Size(m, k, isa);
-
     /// <summary>Packs the m×k weights of every group (groups·m rows of k, groups one after another) into <paramref name="destination"/>.</summary>
-    public static ConvWeights[] Pack(float* w, int groups, int m, int k, float* destination, int threads, CpuIsa isa)
+    public static PrePackedA[] Pack(float* w, int groups, int m, int k, float* destination, int threads, CpuIsa isa)
     {
         var blocking = GemmBlocking.For(isa);
         int mr = blocking.MR, depth = blocking.SliceDepth(k);
         int padded = (m + mr - 1) / mr * mr, rowPanels = padded / mr, slices = (k + depth - 1) / depth;
-        long groupSize = Size(m, k, isa);
+        long groupSize = PrePackedA.Size(m, k, mr);
         bool simd = isa.HasAvx2();
         nint ws = (nint)w, ds = (nint)destination;
         int items = groups * slices * rowPanels;
@@ -43,24 +32,20 @@ internal readonly unsafe struct ConvWeights : IPackA
                 BlockTranspose.PackRowPanel(source, k, Math.Min(mr, m - i0), kc, mr, target, simd);
             }
         });
-        var result = new ConvWeights[groups];
-        for (int g = 0; g < groups; g++) result[g] = new ConvWeights(destination + g * groupSize, padded);
+        var result = new PrePackedA[groups];
+        for (int g = 0; g < groups; g++) result[g] = new PrePackedA(destination + g * groupSize, padded);
         return result;
     }
 
     /// <summary>
     /// Groups already packed in this layout by a packer of their own (Winograd's transformed weights), group g at
-    /// destination + g·<paramref name="groupSize"/> (at least <see cref="Size"/>).
+    /// destination + g·<paramref name="groupSize"/> (at least <see cref="PrePackedA.Size(int, int, CpuIsa)"/>).
     /// </summary>
-    public static ConvWeights[] Wrap(float* destination, long groupSize, int groups, int m, int k, CpuIsa isa)
+    public static PrePackedA[] Wrap(float* destination, long groupSize, int groups, int m, int k, CpuIsa isa)
     {
         int mr = GemmBlocking.For(isa).MR;
-        var result = new ConvWeights[groups];
-        for (int g = 0; g < groups; g++) result[g] = new ConvWeights(destination + g * groupSize, (m + mr - 1) / mr * mr);
+        var result = new PrePackedA[groups];
+        for (int g = 0; g < groups; g++) result[g] = new PrePackedA(destination + g * groupSize, (m + mr - 1) / mr * mr);
         return result;
     }
-
-    public bool Prepacked => true;
-
-    public float* Panels(int i0, int mc, int p0, int kc, int mr, float* scratch) => panels + (long)p0 * paddedRows + (long)i0 * kc;
 }

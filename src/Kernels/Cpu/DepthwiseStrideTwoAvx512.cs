@@ -24,19 +24,10 @@ internal static unsafe class DepthwiseStrideTwoAvx512
         int q = s.Q, blocks = (q + 15) / 16;
         bool paired = q <= PairedMaxQ;
         var store = new VectorEpilogue512(epilogue);
-        // Paired: one mask for every load (lane l is input column l − PadW). Rows: per block, the four loads at
-        // columns 32b − PadW + {0, 16, 2, 18}, and whether all four are inside the row.
-        var masks = new Vector512<float>[paired ? 1 : blocks * 4];
-        var interior = new bool[blocks];
-        for (int b = 0; b < masks.Length / (paired ? 1 : 4); b++)
-            for (int j = 0; j < (paired ? 1 : 4); j++)
-            {
-                int first = paired ? -s.PadW : 32 * b - s.PadW + (j % 2) * 16 + (j / 2) * 2;
-                var columns = Vector512.Create(first) + Vector512<int>.Indices;
-                var inside = Vector512.GreaterThanOrEqual(columns, Vector512<int>.Zero) & Vector512.LessThan(columns, Vector512.Create(s.W));
-                masks[paired ? 0 : b * 4 + j] = inside.AsSingle();
-                if (!paired) interior[b] = 32 * b - s.PadW >= 0 && 32 * b - s.PadW + 34 <= s.W;
-            }
+        // Paired: one mask for every load (lane l is input column l − PadW). Rows: per block, the four loads' masks.
+        var (masks, interior) = paired
+            ? ([StrideTwoRows512.InsideMask(-s.PadW, s.W)], new bool[blocks])
+            : StrideTwoRows512.BlockMasks(q, s.PadW, s.W);
         var job = new Job(s, x, w, bias, y, paired, masks, interior);
         long minChunk = Math.Max(8, 4096 / Math.Max(1, (long)s.P * q));
         CpuParallel.ForRange((long)s.N * s.C, threads, minChunk, (start, end) =>
@@ -100,11 +91,11 @@ internal static unsafe class DepthwiseStrideTwoAvx512
         {
             int ih = oh * 2 - padH;
             // Input rows ih .. ih + 4: the first output row reads ih .. ih + 2, the second ih + 2 .. ih + 4.
-            var row0 = Avx512F.MaskLoad(Row(input, ih, h, w, zeros) - padW, mask, Vector512<float>.Zero);
-            var row1 = Avx512F.MaskLoad(Row(input, ih + 1, h, w, zeros) - padW, mask, Vector512<float>.Zero);
-            var row2 = Avx512F.MaskLoad(Row(input, ih + 2, h, w, zeros) - padW, mask, Vector512<float>.Zero);
-            var row3 = Avx512F.MaskLoad(Row(input, ih + 3, h, w, zeros) - padW, mask, Vector512<float>.Zero);
-            var row4 = Avx512F.MaskLoad(Row(input, ih + 4, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+            var row0 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+            var row1 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih + 1, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+            var row2 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih + 2, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+            var row3 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih + 3, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+            var row4 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih + 4, h, w, zeros) - padW, mask, Vector512<float>.Zero);
             var a = Avx512F.FusedMultiplyAdd(k0, Avx512F.PermuteVar16x32x2(row0, left, row2), initial);
             var b = Avx512F.Multiply(k1, Avx512F.PermuteVar16x32x2(row0, centre, row2));
             var c = Avx512F.Multiply(k2, Avx512F.PermuteVar16x32x2(row0, right, row2));
@@ -121,8 +112,6 @@ internal static unsafe class DepthwiseStrideTwoAvx512
     }
 
     /// <summary>Input row ih, or the zero row outside the image.</summary>
-    private static float* Row(float* input, int ih, int h, int w, float* zeros) => (uint)ih < (uint)h ? input + (long)ih * w : zeros;
-
     /// <summary>16 outputs of one row per vector.</summary>
     private static void RowPlane<TStore>(in Conv2dShape s, float* input, float* k, float bias, float* output, float* zeros,
         Vector512<float>* masks, bool* interior, TStore store) where TStore : struct, IVectorEpilogue512
@@ -136,9 +125,9 @@ internal static unsafe class DepthwiseStrideTwoAvx512
         for (int oh = 0; oh < p; oh++)
         {
             int ih = oh * 2 - padH;
-            float* r0 = Row(input, ih, h, w, zeros) - padW;
-            float* r1 = Row(input, ih + 1, h, w, zeros) - padW;
-            float* r2 = Row(input, ih + 2, h, w, zeros) - padW;
+            float* r0 = StrideTwoRows512.Row(input, ih, h, w, zeros) - padW;
+            float* r1 = StrideTwoRows512.Row(input, ih + 1, h, w, zeros) - padW;
+            float* r2 = StrideTwoRows512.Row(input, ih + 2, h, w, zeros) - padW;
             float* outRow = output + (long)oh * q;
             for (int b = 0; b < blocks; b++)
             {

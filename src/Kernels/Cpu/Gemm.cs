@@ -51,8 +51,8 @@ internal static unsafe class Gemm
             if (typeof(TA) == typeof(DenseA) && m >= 4 * TK.MR)
             {
                 var dense = Unsafe.As<TA, DenseA>(ref a);
-                long size = (long)(m + TK.MR - 1) / TK.MR * TK.MR * k;
-                var shared = PrePackedA.Pack(dense, m, k, ThreadScratch.Get(ThreadScratch.GemmLeftOperand, size), blocking, threads);
+                float* panels = ThreadScratch.Get(ThreadScratch.GemmLeftOperand, PrePackedA.Size(m, k, TK.MR));
+                var shared = PrePackedA.Pack(dense, m, k, panels, blocking, threads);
                 Run<TK, PrePackedA, TB, TC>(m, n, k, shared, b, beta, c, epilogue, threads, blocking);
                 return;
             }

@@ -123,24 +123,20 @@ internal readonly unsafe struct PrePackedA : IPackA
     private readonly float* panels;
     private readonly int paddedRows;
 
-    private PrePackedA(float* panels, int paddedRows)
+    /// <param name="paddedRows">M rounded up to whole MR panels: the stride of one K slice, in panels of kc.</param>
+    internal PrePackedA(float* panels, int paddedRows)
     {
         this.panels = panels;
         this.paddedRows = paddedRows;
     }
 
-    public static long Size(int m, int k, CpuIsa isa)
-    {
-        int mr = GemmBlocking.For(isa).MR;
-        return (long)(m + mr - 1) / mr * mr * k;
-    }
+    public static long Size(int m, int k, CpuIsa isa) => Size(m, k, GemmBlocking.For(isa).MR);
 
-    /// <summary>Packs all of <paramref name="source"/> (m×k) into <paramref name="destination"/> of <see cref="Size"/> floats.</summary>
-    public static PrePackedA Pack(DenseA source, int m, int k, float* destination, CpuIsa isa)
-        => Pack(source, m, k, destination, GemmBlocking.For(isa), threads: 1);
+    public static long Size(int m, int k, int mr) => (long)(m + mr - 1) / mr * mr * k;
 
     /// <summary>
-    /// Packs with a given blocking (the GEMM driver's own), the rows split over <paramref name="threads"/> workers in
+    /// Packs all of <paramref name="source"/> (m×k) into <paramref name="destination"/> of <see cref="Size(int, int, int)"/>
+    /// floats with a given blocking (the GEMM driver's own), the rows split over <paramref name="threads"/> workers in
     /// whole MR panels. The result is read by every worker of the GEMM that follows.
     /// </summary>
     public static PrePackedA Pack(DenseA source, int m, int k, float* destination, GemmBlocking blocking, int threads)

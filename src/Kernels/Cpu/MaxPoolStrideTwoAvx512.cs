@@ -16,20 +16,7 @@ internal static unsafe class MaxPoolStrideTwoAvx512
     public static void Run(Pool2dShape s, float* x, float* y, int threads)
     {
         int q = s.Q, blocks = (q + 15) / 16;
-        // Per block: the four loads at columns 32b − PadW + {0, 16, 2, 18}, and whether all four lie inside the row.
-        var masks = new Vector512<float>[blocks * 4];
-        var interior = new bool[blocks];
-        for (int b = 0; b < blocks; b++)
-        {
-            int first = 32 * b - s.PadW;
-            interior[b] = first >= 0 && first + 34 <= s.W;
-            for (int j = 0; j < 4; j++)
-            {
-                var columns = Vector512.Create(first + (j % 2) * 16 + (j / 2) * 2) + Vector512<int>.Indices;
-                var inside = Vector512.GreaterThanOrEqual(columns, Vector512<int>.Zero) & Vector512.LessThan(columns, Vector512.Create(s.W));
-                masks[b * 4 + j] = inside.AsSingle();
-            }
-        }
+        var (masks, interior) = StrideTwoRows512.BlockMasks(q, s.PadW, s.W);
         int margin = s.PadW + 16, rowLength = margin + blocks * 32 + 34 + 16;
         long planeIn = (long)s.H * s.W, planeOut = (long)s.P * q;
         nint xs = (nint)x, ys = (nint)y;
@@ -44,8 +31,6 @@ internal static unsafe class MaxPoolStrideTwoAvx512
         }, chunksPerThread: 16);
     }
 
-    private static float* Row(float* input, int ih, int h, int w, float* outside) => (uint)ih < (uint)h ? input + (long)ih * w : outside;
-
     /// <summary>One plane; a plain static method so the JIT keeps the loop state in registers.</summary>
     private static void Plane(in Pool2dShape s, float* input, float* output, float* outside, Vector512<float>* masks, bool* interior)
     {
@@ -54,9 +39,9 @@ internal static unsafe class MaxPoolStrideTwoAvx512
         for (int oh = 0; oh < p; oh++)
         {
             int ih = oh * 2 - padH;
-            float* r0 = Row(input, ih, h, w, outside) - padW;
-            float* r1 = Row(input, ih + 1, h, w, outside) - padW;
-            float* r2 = Row(input, ih + 2, h, w, outside) - padW;
+            float* r0 = StrideTwoRows512.Row(input, ih, h, w, outside) - padW;
+            float* r1 = StrideTwoRows512.Row(input, ih + 1, h, w, outside) - padW;
+            float* r2 = StrideTwoRows512.Row(input, ih + 2, h, w, outside) - padW;
             float* outRow = output + (long)oh * q;
             for (int b = 0; b < blocks; b++)
             {

@@ -55,7 +55,7 @@ internal static unsafe class WinogradConv
         long inputStride = PointStride((long)c * passTiles), outputStride = PointStride((long)k * passTiles);
         // Slot 0 (free while this op runs on the calling thread) holds V and M.
         float* work = ThreadScratch.Get(0, Points * (inputStride + outputStride));
-        float* packed = ThreadScratch.Get(ThreadScratch.SharedOperand, PointStride(ConvWeights.Size(k, c, isa)) * Points);
+        float* packed = ThreadScratch.Get(ThreadScratch.SharedOperand, PointStride(PrePackedA.Size(k, c, isa)) * Points);
         var weights = TransformWeights(w, k, c, packed, threads, isa);
         float* v = work, m = work + Points * inputStride;
         nint vs = (nint)v, ms = (nint)m;
@@ -74,15 +74,15 @@ internal static unsafe class WinogradConv
 
     /// <summary>
     /// U_ξ[k, c] = (G·g·Gᵀ)[ξ] for the 3×3 kernel g = w[k, c], G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]], written straight into
-    /// the 16 GEMMs' packed A panels (<see cref="ConvWeights"/>' layout): a panel's MR rows of one channel are adjacent
+    /// the 16 GEMMs' packed A panels (<see cref="PrePackedA"/>'s layout): a panel's MR rows of one channel are adjacent
     /// there, so each of the 16 point streams is written in order, and U is never stored unpacked (16·K·C floats less
     /// written and read: on a 2-core VM these passes run at memory speed).
     /// </summary>
-    internal static ConvWeights[] TransformWeights(float* w, int k, int c, float* packed, int threads, CpuIsa isa)
+    internal static PrePackedA[] TransformWeights(float* w, int k, int c, float* packed, int threads, CpuIsa isa)
     {
         var blocking = GemmBlocking.For(isa);
         int mr = blocking.MR, depth = blocking.SliceDepth(c), padded = (k + mr - 1) / mr * mr;
-        long pointSize = PointStride(ConvWeights.Size(k, c, isa));
+        long pointSize = PointStride(PrePackedA.Size(k, c, isa));
         nint ws = (nint)w, ps = (nint)packed;
         CpuParallel.ForRange(padded / mr, threads, 1, (start, end) =>
         {
