@@ -46,13 +46,19 @@ internal static unsafe class BlockTranspose
 
     /// <summary>
     /// An A panel from row-major rows: panel[p·mr + r] = source[r·ld + p] for r &lt; rows, 0 for rows ≤ r &lt; mr; p in [0, kc).
-    /// 8×8 blocks where 8 rows and 8 columns are left (with a last row block that may overlap the one before: the same values
-    /// written twice), the rest element by element; <paramref name="simd"/> false (the portable path) does all of it so.
+    /// Full panels on the AVX-512 path go through <see cref="RowPanelTranspose512"/>. Otherwise 8×8 blocks where 8 rows and 8
+    /// columns are left (with a last row block that may overlap the one before: the same values written twice), the rest
+    /// element by element; the portable path does all of it so.
     /// </summary>
-    public static void PackRowPanel(float* source, int ld, int rows, int kc, int mr, float* panel, bool simd)
+    public static void PackRowPanel(float* source, int ld, int rows, int kc, int mr, float* panel, CpuIsa isa)
     {
+        if (isa == CpuIsa.Avx512 && rows == mr && RowPanelTranspose512.Applies(mr))
+        {
+            RowPanelTranspose512.Pack(source, ld, kc, panel);
+            return;
+        }
         int vectorEnd = 0;
-        if (simd && rows >= 8)
+        if (isa.HasAvx2() && rows >= 8)
         {
             vectorEnd = kc / 8 * 8;
             for (int r0 = 0; r0 < rows; r0 += 8)

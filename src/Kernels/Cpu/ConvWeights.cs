@@ -16,7 +16,6 @@ internal static unsafe class ConvWeights
         int mr = blocking.MR, depth = blocking.SliceDepth(k);
         int padded = (m + mr - 1) / mr * mr, rowPanels = padded / mr, slices = (k + depth - 1) / depth;
         long groupSize = PrePackedA.Size(m, k, mr);
-        bool simd = isa.HasAvx2();
         nint ws = (nint)w, ds = (nint)destination;
         int items = groups * slices * rowPanels;
         // A few hundred panels per call at most: chunks of them, so small layers stay on the calling thread.
@@ -29,7 +28,7 @@ internal static unsafe class ConvWeights
                 int p0 = slice * depth, kc = Math.Min(depth, k - p0), i0 = panel * mr;
                 float* source = (float*)ws + ((long)g * m + i0) * k + p0;
                 float* target = (float*)ds + g * groupSize + (long)p0 * padded + (long)i0 * kc;
-                BlockTranspose.PackRowPanel(source, k, Math.Min(mr, m - i0), kc, mr, target, simd);
+                BlockTranspose.PackRowPanel(source, k, Math.Min(mr, m - i0), kc, mr, target, isa);
             }
         });
         var result = new PrePackedA[groups];

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ompq.Kernels.Cpu;
 
@@ -14,43 +15,81 @@ internal unsafe interface IPackB
     void Pack(int p0, int kc, int j0, int nc, int nr, float* destination);
 }
 
-/// <summary>A dense row-major matrix, B[p, j] = b[p·ld + j], or its transpose b[j·ld + p].</summary>
-internal readonly unsafe struct DenseB(float* b, int ld, bool transposed) : IPackB
+/// <summary>
+/// A dense row-major matrix, B[p, j] = b[p·ld + j], or its transpose b[j·ld + p]. <paramref name="simd"/> (any path but the
+/// portable one) lets the transposed source go through 8×8 register transposes.
+/// </summary>
+internal readonly unsafe struct DenseB(float* b, int ld, bool transposed, bool simd = false) : IPackB
 {
     public void Pack(int p0, int kc, int j0, int nc, int nr, float* destination)
     {
-        for (int jr = 0; jr < nc; jr += nr)
+        int full = nc / nr * nr;
+        if (!transposed)
         {
-            int cols = Math.Min(nr, nc - jr);
-            float* panel = destination + (long)jr * kc;
-            if (!transposed)
+            // Row by row of the source, each row scattered over all full panels: the reads are one sequential stream per
+            // row instead of kc rows a whole ld apart per panel, which the prefetchers follow poorly.
+            for (int p = 0; p < kc; p++)
             {
-                float* src = b + (long)p0 * ld + j0 + jr;
-                if (cols == nr)
-                {
-                    // A plain copy (portable vectors: every panel width is a multiple of 4).
-                    for (int p = 0; p < kc; p++, src += ld)
-                        for (int j = 0; j < nr; j += 4) Vector128.Store(Vector128.Load(src + j), panel + p * nr + j);
-                }
-                else
-                {
-                    for (int p = 0; p < kc; p++, src += ld)
-                        for (int j = 0; j < nr; j++) panel[p * nr + j] = j < cols ? src[j] : 0f;
-                }
+                float* src = b + (long)(p0 + p) * ld + j0;
+                float* dst = destination + p * nr;
+                for (int jr = 0; jr < full; jr += nr) CopyRow(src + jr, dst + (long)jr * kc, nr);
             }
-            else
+        }
+        else if (simd && Avx.IsSupported && nr % 8 == 0 && kc >= 8)
+        {
+            int vectorEnd = kc / 8 * 8;
+            for (int jr = 0; jr < full; jr += nr)
             {
-                for (int j = 0; j < nr; j++)
+                float* panel = destination + (long)jr * kc;
+                for (int j = 0; j < nr; j += 8)
                 {
-                    if (j >= cols)
-                    {
-                        for (int p = 0; p < kc; p++) panel[p * nr + j] = 0f;
-                        continue;
-                    }
                     float* src = b + (long)(j0 + jr + j) * ld + p0;
-                    for (int p = 0; p < kc; p++) panel[p * nr + j] = src[p];
+                    for (int p = 0; p < vectorEnd; p += 8) BlockTranspose.Transpose8x8(src + p, ld, panel + p * nr + j, nr);
+                    for (int p = vectorEnd; p < kc; p++)
+                        for (int t = 0; t < 8; t++) panel[p * nr + j + t] = src[(long)t * ld + p];
                 }
             }
+        }
+        else
+        {
+            for (int jr = 0; jr < full; jr += nr) PackTransposedPanel(p0, kc, j0 + jr, nr, nr, destination + (long)jr * kc);
+        }
+        if (full < nc) PackEdgePanel(p0, kc, j0 + full, nc - full, nr, destination + (long)full * kc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(float* src, float* dst, int count)
+    {
+        if (Vector256.IsHardwareAccelerated && count % 8 == 0)
+            for (int j = 0; j < count; j += 8) Vector256.Store(Vector256.Load(src + j), dst + j);
+        else
+            for (int j = 0; j < count; j += 4) Vector128.Store(Vector128.Load(src + j), dst + j); // every panel width is a multiple of 4
+    }
+
+    /// <summary>The last, partial panel: <paramref name="cols"/> real columns, zeros up to the panel width.</summary>
+    private void PackEdgePanel(int p0, int kc, int j0, int cols, int nr, float* panel)
+    {
+        if (transposed)
+        {
+            PackTransposedPanel(p0, kc, j0, cols, nr, panel);
+            return;
+        }
+        float* src = b + (long)p0 * ld + j0;
+        for (int p = 0; p < kc; p++, src += ld)
+            for (int j = 0; j < nr; j++) panel[p * nr + j] = j < cols ? src[j] : 0f;
+    }
+
+    private void PackTransposedPanel(int p0, int kc, int j0, int cols, int nr, float* panel)
+    {
+        for (int j = 0; j < nr; j++)
+        {
+            if (j >= cols)
+            {
+                for (int p = 0; p < kc; p++) panel[p * nr + j] = 0f;
+                continue;
+            }
+            float* src = b + (long)(j0 + j) * ld + p0;
+            for (int p = 0; p < kc; p++) panel[p * nr + j] = src[p];
         }
     }
 }
@@ -69,8 +108,11 @@ internal unsafe interface IPackA
     float* Panels(int i0, int mc, int p0, int kc, int mr, float* scratch);
 }
 
-/// <summary>A dense row-major A (or its transpose), scaled by alpha while it is packed.</summary>
-internal readonly unsafe struct DenseA(float* a, int ld, bool transposed, float alpha) : IPackA
+/// <summary>
+/// A dense row-major A (or its transpose), scaled by alpha while it is packed; row-major panels go through the register
+/// transposes of the instruction set <paramref name="isa"/> (<see cref="BlockTranspose.PackRowPanel"/>).
+/// </summary>
+internal readonly unsafe struct DenseA(float* a, int ld, bool transposed, float alpha, CpuIsa isa) : IPackA
 {
     public bool Prepacked => false;
 
@@ -91,25 +133,24 @@ internal readonly unsafe struct DenseA(float* a, int ld, bool transposed, float 
             {
                 float* src = a + (long)p0 * ld + i0 + ir;
                 for (int p = 0; p < kc; p++, src += ld)
-                    for (int r = 0; r < mr; r++) panel[p * mr + r] = r < rows ? alpha * src[r] : 0f;
-            }
-            else
-            {
-                for (int r = 0; r < mr; r++)
                 {
-                    if (r >= rows)
-                    {
-                        for (int p = 0; p < kc; p++) panel[p * mr + r] = 0f;
-                        continue;
-                    }
-                    float* src = a + (long)(i0 + ir + r) * ld + p0;
-                    if (alpha == 1f)
-                        for (int p = 0; p < kc; p++) panel[p * mr + r] = src[p];
-                    else
-                        for (int p = 0; p < kc; p++) panel[p * mr + r] = alpha * src[p];
+                    float* dst = panel + p * mr;
+                    for (int r = 0; r < rows; r++) dst[r] = alpha * src[r];
+                    for (int r = rows; r < mr; r++) dst[r] = 0f;
                 }
+                continue;
             }
+            BlockTranspose.PackRowPanel(a + (long)(i0 + ir) * ld + p0, ld, rows, kc, mr, panel, isa);
+            if (alpha != 1f) Scale(panel, (long)kc * mr, alpha);
         }
+    }
+
+    private static void Scale(float* values, long count, float alpha)
+    {
+        long i = 0;
+        var factor = Vector128.Create(alpha);
+        for (; i + 4 <= count; i += 4) Vector128.Store(Vector128.Load(values + i) * factor, values + i);
+        for (; i < count; i++) values[i] *= alpha;
     }
 }
 

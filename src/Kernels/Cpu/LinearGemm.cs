@@ -40,16 +40,15 @@ internal static unsafe class LinearGemm
     }
 }
 
-/// <summary>A = a row-major matrix (rows of <c>columns</c> floats), packed into MR-row panels by 8×8 register transposes.</summary>
+/// <summary>A = a row-major matrix (rows of <c>columns</c> floats), packed into MR-row panels by register transposes.</summary>
 internal readonly unsafe struct RowsA(float* a, int columns, CpuIsa isa) : IPackA
 {
     public bool Prepacked => false;
 
     public float* Panels(int i0, int mc, int p0, int kc, int mr, float* scratch)
     {
-        bool simd = isa.HasAvx2();
         for (int ir = 0; ir < mc; ir += mr)
-            BlockTranspose.PackRowPanel(a + (long)(i0 + ir) * columns + p0, columns, Math.Min(mr, mc - ir), kc, mr, scratch + (long)ir * kc, simd);
+            BlockTranspose.PackRowPanel(a + (long)(i0 + ir) * columns + p0, columns, Math.Min(mr, mc - ir), kc, mr, scratch + (long)ir * kc, isa);
         return scratch;
     }
 }

@@ -21,35 +21,38 @@ public sealed class CpuBlockingTests
     [InlineData("", 0)]
     public void CountsSharedCpuLists(string list, int count) => Assert.Equal(count, CpuCaches.CountCpus(list));
 
-    /// <summary>Zen 4 (32 KiB L1, 1 MiB L2, 16 MiB L3 per core share), the Xeon (48 KiB, 2 MiB, 130 MiB) and a small core.</summary>
+    /// <summary>Zen 4 (1 MiB L2, 16 MiB L3 per core share), the Xeon (2 MiB, 130 MiB) and a small core (128 KiB, no L3).</summary>
     [Theory]
-    [InlineData(32L << 10, 1L << 20, 16L << 20)]
-    [InlineData(48L << 10, 2L << 20, 130L << 20)]
-    [InlineData(16L << 10, 128L << 10, 0L)]
-    public void BlocksAreWholeTilesAndFitTheirCaches(long l1, long l2, long l3)
+    [InlineData(1L << 20, 16L << 20)]
+    [InlineData(2L << 20, 130L << 20)]
+    [InlineData(128L << 10, 0L)]
+    public void BlocksAreWholeTilesAndFitTheirCaches(long l2, long l3)
     {
         foreach (var (mr, nr) in new[] { (Avx2Kernel.MR, Avx2Kernel.NR), (Avx512Kernel.MR, Avx512Kernel.NR), (PortableKernel.MR, PortableKernel.NR) })
         {
-            var b = GemmBlocking.Derive(mr, nr, l1, l2, l3);
+            var b = GemmBlocking.Derive(mr, nr, l2, l3);
             Assert.Equal((mr, nr), (b.MR, b.NR));
             Assert.InRange(b.KC, 64, 512);
-            Assert.True((long)b.KC * nr * sizeof(float) <= Math.Max(l1 / 2, 64L * nr * sizeof(float)), $"B panel of {b} overflows L1");
+            Assert.True((long)b.KC * nr * sizeof(float) <= Math.Max(l2 / 32, 64L * nr * sizeof(float)), $"B panel of {b} takes more than a 32nd of L2");
+            Assert.True((long)b.MC * b.KC * sizeof(float) <= Math.Max(l2 / 2, (long)mr * b.KC * sizeof(float)), $"A block of {b} overflows half of L2");
             Assert.Equal(0, b.MC % mr);
             Assert.Equal(0, b.NC % nr);
             Assert.Equal(0, b.NarrowNC % nr);
             Assert.Equal(0, b.PrepackedNC % nr);
             Assert.InRange(b.PrepackedNC, nr, b.NC);
         }
-        // What the AVX2 kernel was tuned to on Zen 4: 256-deep slices.
-        Assert.Equal(256, GemmBlocking.Derive(Avx2Kernel.MR, Avx2Kernel.NR, 32L << 10, 1L << 20, 16L << 20).KC);
+        // Deep slices on 1–2 MiB L2s (C is passed once per slice), shallow ones where L2 is small.
+        Assert.Equal(512, GemmBlocking.Derive(Avx2Kernel.MR, Avx2Kernel.NR, 1L << 20, 16L << 20).KC);
+        Assert.Equal(512, GemmBlocking.Derive(Avx512Kernel.MR, Avx512Kernel.NR, 2L << 20, 130L << 20).KC);
+        Assert.Equal(128, GemmBlocking.Derive(Avx2Kernel.MR, Avx2Kernel.NR, 256L << 10, 8L << 20).KC);
     }
 
     [Fact]
     public void SliceDepthSplitsKEvenly()
     {
-        var b = GemmBlocking.Derive(Avx2Kernel.MR, Avx2Kernel.NR, 32L << 10, 1L << 20, 16L << 20);
-        Assert.Equal(256, b.SliceDepth(256));
-        Assert.Equal(129, b.SliceDepth(257));
+        var b = GemmBlocking.Derive(Avx2Kernel.MR, Avx2Kernel.NR, 1L << 20, 16L << 20);
+        Assert.Equal(512, b.SliceDepth(512));
+        Assert.Equal(257, b.SliceDepth(513));
         Assert.Equal(7, b.SliceDepth(7));
     }
 
