@@ -14,6 +14,9 @@ internal static unsafe class Conv2d
     /// <summary>Output planes smaller than this are batched over images into one GEMM per group.</summary>
     private const int BatchBelowPixels = 1024;
 
+    /// <summary>The deepest reduction (C·R·S) the direct stride-1 kernel was measured to win at against the packed GEMM.</summary>
+    private const int StrideOneMaxReduction = 256;
+
     public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads, CpuIsa isa)
     {
         var s = shape;
@@ -29,9 +32,11 @@ internal static unsafe class Conv2d
             return;
         }
         // With 512-bit vectors the direct kernel outruns the GEMM's packing on windows (1×1 windows have nothing to pack;
-        // measured against the AVX2 GEMM, before the 512-bit one existed). Only for reductions of one AVX2 GEMM slice:
-        // there both sum every output in the same order, so those layers stay bit-identical to the AVX2 path.
-        if (isa == CpuIsa.Avx512 && s.R * s.S > 1 && s.CPerGroup * s.R * s.S <= GemmBlocking.For(CpuIsa.Avx2).KC && StrideOneConv.Applies(s))
+        // measured against the AVX2 GEMM, before the 512-bit one existed, for reductions up to 256). Only for reductions of
+        // one AVX2 GEMM slice: there both sum every output in the same order, so those layers stay bit-identical to the AVX2 path.
+        int reduction = s.CPerGroup * s.R * s.S;
+        if (isa == CpuIsa.Avx512 && s.R * s.S > 1 && reduction <= Math.Min(StrideOneMaxReduction, GemmBlocking.For(CpuIsa.Avx2).KC)
+            && StrideOneConv.Applies(s))
         {
             StrideOneConv.Run(s, x, w, false, bias, epilogue, y, threads, isa);
             return;
