@@ -18,7 +18,7 @@ internal readonly unsafe struct ConvB : IPackB
     private const int MaxMaskTable = 64;
     private readonly float* x;
     private readonly int h, w, q, r, s, strideH, strideW, padH, padW, dilationH, dilationW, pixels, imageStride;
-    private readonly bool simd;
+    private readonly bool simd, avx512;
 
     /// <param name="input">first channel of this group in the first image</param>
     /// <param name="imageStride">floats between images; columns run over (image, pixel) when several images share one GEMM</param>
@@ -27,6 +27,7 @@ internal readonly unsafe struct ConvB : IPackB
     {
         x = input;
         simd = isa.HasAvx2();
+        avx512 = isa == CpuIsa.Avx512 && Avx512F.IsSupported;
         this.imageStride = imageStride;
         pixels = shape.P * shape.Q;
         h = shape.H;
@@ -51,6 +52,7 @@ internal readonly unsafe struct ConvB : IPackB
         }
         // The panel in 8-lane chunks (NR is 16 for the AVX2 tile, 32 for the AVX-512 one).
         int chunks = nr / 8;
+        bool wide = avx512 && chunks % 2 == 0;
         int window = r * s;
         int* columnOffsets = stackalloc int[nr];
         int* rowStarts = stackalloc int[nr];
@@ -111,7 +113,14 @@ internal readonly unsafe struct ConvB : IPackB
                     tapOffset = dh * w + dw;
                 }
                 float* origin = channel + tapOffset;
-                if (consecutive)
+                if (consecutive && wide)
+                {
+                    // The AVX-512 tile's 32 columns as two 16-lane masked loads (the 8-lane masks side by side).
+                    float* first = origin + columnOffsets[0];
+                    for (int v = 0; v < chunks; v += 2)
+                        Avx512F.Store(panel + 8 * v, Avx512F.MaskLoad(first + 8 * v, Vector512.Create(mask[v], mask[v + 1]), Vector512<float>.Zero));
+                }
+                else if (consecutive)
                 {
                     float* first = origin + columnOffsets[0];
                     for (int v = 0; v < chunks; v++) Avx.Store(panel + 8 * v, Avx.MaskLoad(first + 8 * v, mask[v]));
