@@ -77,7 +77,7 @@ internal static unsafe class Conv2d
         bool pointwise = s.R == 1 && s.S == 1 && s.StrideH == 1 && s.StrideW == 1 && s.PadH == 0 && s.PadW == 0;
         var target = new DenseC(output, plane);
         if (pointwise)
-            Gemm.Run(kg, plane, depth, weights, new DenseB(input, plane, false), 0f, target, store, threads, isa);
+            Gemm.Run(kg, plane, depth, weights, new DenseB(input, plane, false, isa), 0f, target, store, threads, isa);
         else
             Gemm.Run(kg, plane, depth, weights, new ConvB(input, s, 0, isa), 0f, target, store, threads, isa);
     }

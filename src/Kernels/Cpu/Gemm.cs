@@ -14,7 +14,7 @@ internal static unsafe class Gemm
     /// <summary>C[m×n] = alpha·op(A)·op(B) + beta·C with dense row-major operands.</summary>
     public static void Run(int m, int n, int k, float alpha, float* a, int lda, bool transA,
         float* b, int ldb, bool transB, float beta, float* c, int ldc, int threads, CpuIsa isa)
-        => Run(m, n, k, new DenseA(a, lda, transA, alpha, isa), new DenseB(b, ldb, transB, isa.HasAvx2()), beta,
+        => Run(m, n, k, new DenseA(a, lda, transA, alpha, isa), new DenseB(b, ldb, transB, isa), beta,
             new DenseC(c, ldc), default, threads, isa);
 
     /// <summary>C = A·B (+ beta·C) with A, B from any packable source, finished tiles passed through the epilogue.</summary>

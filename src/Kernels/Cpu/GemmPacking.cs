@@ -16,10 +16,10 @@ internal unsafe interface IPackB
 }
 
 /// <summary>
-/// A dense row-major matrix, B[p, j] = b[p·ld + j], or its transpose b[j·ld + p]. <paramref name="simd"/> (any path but the
-/// portable one) lets the transposed source go through 8×8 register transposes.
+/// A dense row-major matrix, B[p, j] = b[p·ld + j], or its transpose b[j·ld + p]. A transposed source goes through 8×8
+/// register transposes on every path of <paramref name="isa"/> but the portable one.
 /// </summary>
-internal readonly unsafe struct DenseB(float* b, int ld, bool transposed, bool simd = false) : IPackB
+internal readonly unsafe struct DenseB(float* b, int ld, bool transposed, CpuIsa isa) : IPackB
 {
     public void Pack(int p0, int kc, int j0, int nc, int nr, float* destination)
     {
@@ -35,7 +35,7 @@ internal readonly unsafe struct DenseB(float* b, int ld, bool transposed, bool s
                 for (int jr = 0; jr < full; jr += nr) CopyRow(src + jr, dst + (long)jr * kc, nr);
             }
         }
-        else if (simd && Avx.IsSupported && nr % 8 == 0 && kc >= 8)
+        else if (isa.HasAvx2() && Avx.IsSupported && nr % 8 == 0 && kc >= 8)
         {
             int vectorEnd = kc / 8 * 8;
             for (int jr = 0; jr < full; jr += nr)

@@ -66,7 +66,7 @@ internal static unsafe class WinogradConv
             TransformInput(part, x + (long)n0 * c * s.H * s.W, v, inputStride, tilesH, tilesW, threads, isa);
             // 16 GEMMs of K × T × C: one per worker at a time (each big enough to run at the micro-kernel's pace alone).
             CpuParallel.For(Points, threads, point =>
-                Gemm.Run(k, tiles, c, weights[point], new DenseB((float*)vs + point * inputStride, tiles, false), 0f,
+                Gemm.Run(k, tiles, c, weights[point], new DenseB((float*)vs + point * inputStride, tiles, false, isa), 0f,
                     new DenseC((float*)ms + point * outputStride, tiles), default, 1, isa));
             TransformOutput(part, m, outputStride, bias, epilogue, y + (long)n0 * k * s.P * s.Q, tilesH, tilesW, threads, isa);
         }

@@ -60,7 +60,7 @@ public sealed unsafe class CpuPackingTests
                     var packed = new float[panels * nr * kc];
                     Array.Fill(packed, float.NaN);
                     fixed (float* bp = b, dp = packed)
-                        new DenseB(bp, ld, transposed, isa.HasAvx2()).Pack(p0, kc, j0, nc, nr, dp);
+                        new DenseB(bp, ld, transposed, isa).Pack(p0, kc, j0, nc, nr, dp);
                     for (int jr = 0; jr < panels; jr++)
                         for (int p = 0; p < kc; p++)
                             for (int j = 0; j < nr; j++)
