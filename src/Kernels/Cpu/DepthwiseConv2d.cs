@@ -11,7 +11,7 @@ namespace Ompq.Kernels.Cpu;
 /// first copies each plane into a zero-padded scratch plane split into stride phases
 /// (<see cref="PaddedLayout"/>), so every tap of 8 consecutive outputs is one contiguous load whatever the
 /// stride. Bias, activation and fake quant are applied before the single store of each output vector.
-/// On AVX-512 the 3×3 stride-1 and stride-2 cases run 16-lane kernels instead: rows 12 to 16 wide padded by 1 one
+/// On AVX-512 the 3×3 stride-1 and stride-2 cases run 16-lane kernels instead: rows 7 to 16 wide padded by 1 one
 /// vector per row, each input row loaded once for its three output rows (<see cref="DepthwiseNarrowRowsAvx512"/>),
 /// other planes up to 32² padded by 1 flat (<see cref="DepthwiseStrideOneAvx512"/>), other stride-1 planes row by row
 /// (<see cref="DepthwiseRowsAvx512"/>),
