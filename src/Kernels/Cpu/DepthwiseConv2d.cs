@@ -15,7 +15,8 @@ namespace Ompq.Kernels.Cpu;
 /// vector per row, each input row loaded once for its three output rows (<see cref="DepthwiseNarrowRowsAvx512"/>),
 /// other planes up to 32² padded by 1 flat (<see cref="DepthwiseStrideOneAvx512"/>), other stride-1 planes row by row
 /// (<see cref="DepthwiseRowsAvx512"/>),
-/// stride 2 with two-source permutes (<see cref="DepthwiseStrideTwoAvx512"/>).
+/// stride 2 with two-source permutes: 8 to 15 outputs wide padded by 1 one vector per output row, each input row
+/// loaded once (<see cref="DepthwiseStrideTwoNarrowAvx512"/>), others in <see cref="DepthwiseStrideTwoAvx512"/>.
 /// </summary>
 internal static unsafe class DepthwiseConv2d
 {
@@ -35,6 +36,11 @@ internal static unsafe class DepthwiseConv2d
         if (isa == CpuIsa.Avx512 && DepthwiseRowsAvx512.Applies(s))
         {
             DepthwiseRowsAvx512.Forward(s, x, w, bias, y, epilogue, threads);
+            return;
+        }
+        if (isa == CpuIsa.Avx512 && DepthwiseStrideTwoNarrowAvx512.Applies(s))
+        {
+            DepthwiseStrideTwoNarrowAvx512.Forward(s, x, w, bias, y, epilogue, threads);
             return;
         }
         if (isa == CpuIsa.Avx512 && DepthwiseStrideTwoAvx512.Applies(s))
