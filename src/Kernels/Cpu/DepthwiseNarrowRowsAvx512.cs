@@ -20,6 +20,14 @@ internal static unsafe class DepthwiseNarrowRowsAvx512
     /// </summary>
     public const int MinWidth = 7;
 
+    /// <summary>
+    /// How far ahead, in floats (4 KiB), each input row and output row prefetches its stream. With the hardware
+    /// prefetchers alone the kernel ran ~10% behind a plain vectorized copy of the same bytes on one thread (14×14
+    /// planes, tensors past L2); prefetching both streams brought it level with the copy (2 and 8 KiB ahead did
+    /// about as well, input alone less).
+    /// </summary>
+    private const int PrefetchDistance = 1024;
+
     public static bool Applies(in Conv2dShape s) =>
         s.R == 3 && s.S == 3 && s.StrideH == 1 && s.StrideW == 1 && s.DilationH == 1 && s.DilationW == 1
         && s.PadH == 1 && s.PadW == 1 && s.W >= MinWidth && s.W <= 16;
@@ -78,6 +86,8 @@ internal static unsafe class DepthwiseNarrowRowsAvx512
             for (int r = 1; r < height; r++)
             {
                 float* row = input + r * width;
+                Sse.Prefetch0(row + PrefetchDistance);
+                Sse.Prefetch0(output + r * width + PrefetchDistance);
                 left = Avx512F.MaskLoad(row - 1, leftLanes, zero);
                 centre = Avx512F.MaskLoad(row, centreLanes, zero);
                 right = Avx512F.MaskLoad(row + 1, rightLanes, zero);
