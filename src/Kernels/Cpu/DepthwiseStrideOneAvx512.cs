@@ -6,10 +6,11 @@ namespace Ompq.Kernels.Cpu;
 /// <summary>
 /// Depthwise 3×3 stride 1 "same" (padding 1) on planes up to <see cref="MaxPlane"/> pixels with 16-lane vectors. Each
 /// plane is copied into a per-thread buffer with a zero row above and below, and processed as one flat array: every
-/// tap is then a constant shift of the flat index, so a 7×7 plane is 4 vectors and a 14×14 plane 13, whatever the row
+/// tap is then a constant shift of the flat index, so a 5×5 plane is 2 vectors and a 28×28 plane 49, whatever the row
 /// width. The row above and below read the zero margins; the taps of the left and right columns, which wrap to the
 /// neighbouring row, are summed apart and masked per vector (two ANDs per 16 outputs). The copy of the next plane
 /// is made before the current one is computed, so the computation's unaligned loads never wait on the copy's stores.
+/// Rows 7 to 16 wide (MobileNet's 7×7 and 14×14) are dispatched to <see cref="DepthwiseNarrowRowsAvx512"/> first.
 /// </summary>
 internal static unsafe class DepthwiseStrideOneAvx512
 {
@@ -65,8 +66,8 @@ internal static unsafe class DepthwiseStrideOneAvx512
 
     /// <summary>
     /// Planes [start, end), each copied into one of two buffers while the other is computed. One loop over the planes
-    /// with everything but the taps and bias set up once: a 7×7 plane is only 4 vectors, so per-plane setup and a call
-    /// per plane would cost as much as the plane.
+    /// with everything but the taps and bias set up once: a small plane is only a few vectors, so per-plane setup and a
+    /// call per plane would cost as much as the plane.
     /// </summary>
     private static void Planes<TStore>(in Job job, long start, long end, TStore store) where TStore : struct, IVectorEpilogue512
     {
