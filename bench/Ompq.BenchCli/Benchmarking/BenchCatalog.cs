@@ -92,7 +92,7 @@ public static partial class BenchCatalog
         const int n = Batch;
         (int c, int hw, int stride)[] depthwise = quick
             ? [(144, 56, 1), (576, 14, 1)]
-            : [(32, 112, 1), (96, 112, 2), (144, 56, 1), (144, 56, 2), (192, 28, 1), (384, 14, 1), (576, 14, 1), (576, 14, 2), (960, 7, 1)];
+            : [(32, 112, 1), (96, 112, 2), (144, 56, 1), (144, 56, 2), (192, 28, 1), (192, 28, 2), (384, 14, 1), (576, 14, 1), (576, 14, 2), (960, 7, 1)];
         foreach (var (c, hw, stride) in depthwise)
             yield return Conv("mobilenetv2", "dw", Conv2dShape.Square(n, c, hw, hw, c, 3, stride, 1, groups: c), Epilogue.Relu6);
         (int c, int k, int hw)[] pointwise = quick

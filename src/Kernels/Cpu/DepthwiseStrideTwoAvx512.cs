@@ -53,12 +53,18 @@ internal static unsafe class DepthwiseStrideTwoAvx512
     private static void Planes<TStore>(in Job job, long start, long end, TStore store) where TStore : struct, IVectorEpilogue512
     {
         var s = job.Shape;
-        long planeIn = (long)s.H * s.W, planeOut = (long)s.P * s.Q;
         // The zero row stands for rows outside the image; interior blocks read it with plain loads, so it spans the row.
         int margin = s.PadW + 16, zeroLength = margin + (s.Q + 15) / 16 * 32 + 34 + 16;
         float* zeroRow = ThreadScratch.Get(0, zeroLength);
         new Span<float>(zeroRow, zeroLength).Clear();
         float* zeros = zeroRow + margin;
+        var sizes = new PlaneSizes(s);
+        if (job.Paired)
+        {
+            PairedPlanes(sizes, job, start, end, zeros, job.Masks[0], store);
+            return;
+        }
+        long planeIn = (long)s.H * s.W, planeOut = (long)sizes.P * sizes.Q;
         fixed (Vector512<float>* maskTable = job.Masks)
         fixed (bool* inside = job.Interior)
             for (long plane = start; plane < end; plane++)
@@ -66,20 +72,26 @@ internal static unsafe class DepthwiseStrideTwoAvx512
                 int c = (int)(plane % s.C);
                 float* input = job.X + plane * planeIn, k = job.W + (long)c * 9, output = job.Y + plane * planeOut;
                 float bias = job.Bias != null ? job.Bias[c] : 0f;
-                if (job.Paired) PairedPlane(s, input, k, bias, output, zeros, maskTable[0], store);
-                else RowPlane(s, input, k, bias, output, zeros, maskTable, inside, store);
+                RowPlane(sizes, input, k, bias, output, zeros, maskTable, inside, store);
             }
     }
 
-    /// <summary>Output rows oh and oh + 1 in lanes 0–7 and 8–15 of one vector.</summary>
-    private static void PairedPlane<TStore>(in Conv2dShape s, float* input, float* k, float bias, float* output, float* zeros,
-        Vector512<float> mask, TStore store) where TStore : struct, IVectorEpilogue512
+    /// <summary>The shape's sizes as plain fields, read once per chunk (the shape's P and Q are computed properties).</summary>
+    private readonly struct PlaneSizes(in Conv2dShape s)
     {
-        int p = s.P, q = s.Q, h = s.H, w = s.W, padH = s.PadH, padW = s.PadW;
-        var k0 = Vector512.Create(k[0]); var k1 = Vector512.Create(k[1]); var k2 = Vector512.Create(k[2]);
-        var k3 = Vector512.Create(k[3]); var k4 = Vector512.Create(k[4]); var k5 = Vector512.Create(k[5]);
-        var k6 = Vector512.Create(k[6]); var k7 = Vector512.Create(k[7]); var k8 = Vector512.Create(k[8]);
-        var initial = Vector512.Create(bias);
+        public readonly int P = s.P, Q = s.Q, H = s.H, W = s.W, C = s.C, PadH = s.PadH, PadW = s.PadW;
+    }
+
+    /// <summary>
+    /// Planes [start, end) with output rows oh and oh + 1 in lanes 0–7 and 8–15 of one vector. The index vectors and
+    /// masks are set up once for all of them (a 7×7 output plane is only 4 vectors); each plane loads its taps and bias.
+    /// </summary>
+    private static void PairedPlanes<TStore>(in PlaneSizes s, in Job job, long start, long end, float* zeros, Vector512<float> mask,
+        TStore store) where TStore : struct, IVectorEpilogue512
+    {
+        int p = s.P, q = s.Q, h = s.H, w = s.W, padH = s.PadH, padW = s.PadW, channels = s.C;
+        long planeIn = (long)h * w, planeOut = (long)p * q;
+        float* x = job.X, y = job.Y, weights = job.W, biases = job.Bias;
         // Tap column t of output column ow is load lane 2·ow + t; lanes 8–15 take the same from the second load.
         var left = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var centre = left + Vector512<int>.One;
@@ -87,33 +99,42 @@ internal static unsafe class DepthwiseStrideTwoAvx512
         var bothRows = (Vector512.LessThan(Vector512<int>.Indices & Vector512.Create(7), Vector512.Create(q))).AsSingle();
         var firstRow = (Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(q))).AsSingle();
         var storeBoth = (Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(2 * q))).AsSingle();
-        for (int oh = 0; oh < p; oh += 2)
+        int c = (int)(start % channels);
+        for (long plane = start; plane < end; plane++)
         {
-            int ih = oh * 2 - padH;
-            // Input rows ih .. ih + 4: the first output row reads ih .. ih + 2, the second ih + 2 .. ih + 4.
-            var row0 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih, h, w, zeros) - padW, mask, Vector512<float>.Zero);
-            var row1 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih + 1, h, w, zeros) - padW, mask, Vector512<float>.Zero);
-            var row2 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih + 2, h, w, zeros) - padW, mask, Vector512<float>.Zero);
-            var row3 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih + 3, h, w, zeros) - padW, mask, Vector512<float>.Zero);
-            var row4 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih + 4, h, w, zeros) - padW, mask, Vector512<float>.Zero);
-            var a = Avx512F.FusedMultiplyAdd(k0, Avx512F.PermuteVar16x32x2(row0, left, row2), initial);
-            var b = Avx512F.Multiply(k1, Avx512F.PermuteVar16x32x2(row0, centre, row2));
-            var c = Avx512F.Multiply(k2, Avx512F.PermuteVar16x32x2(row0, right, row2));
-            a = Avx512F.FusedMultiplyAdd(k3, Avx512F.PermuteVar16x32x2(row1, left, row3), a);
-            b = Avx512F.FusedMultiplyAdd(k4, Avx512F.PermuteVar16x32x2(row1, centre, row3), b);
-            c = Avx512F.FusedMultiplyAdd(k5, Avx512F.PermuteVar16x32x2(row1, right, row3), c);
-            a = Avx512F.FusedMultiplyAdd(k6, Avx512F.PermuteVar16x32x2(row2, left, row4), a);
-            b = Avx512F.FusedMultiplyAdd(k7, Avx512F.PermuteVar16x32x2(row2, centre, row4), b);
-            c = Avx512F.FusedMultiplyAdd(k8, Avx512F.PermuteVar16x32x2(row2, right, row4), c);
-            var result = store.Apply(a + (b + c));
-            if (oh + 1 < p) Avx512F.MaskStore(output + oh * q, storeBoth, Avx512F.Compress(Vector512<float>.Zero, bothRows, result));
-            else Avx512F.MaskStore(output + oh * q, firstRow, result);
+            float* input = x + plane * planeIn, k = weights + (long)c * 9, output = y + plane * planeOut;
+            var k0 = Vector512.Create(k[0]); var k1 = Vector512.Create(k[1]); var k2 = Vector512.Create(k[2]);
+            var k3 = Vector512.Create(k[3]); var k4 = Vector512.Create(k[4]); var k5 = Vector512.Create(k[5]);
+            var k6 = Vector512.Create(k[6]); var k7 = Vector512.Create(k[7]); var k8 = Vector512.Create(k[8]);
+            var initial = Vector512.Create(biases != null ? biases[c] : 0f);
+            if (++c == channels) c = 0;
+            for (int oh = 0; oh < p; oh += 2)
+            {
+                int ih = oh * 2 - padH;
+                // Input rows ih .. ih + 4: the first output row reads ih .. ih + 2, the second ih + 2 .. ih + 4.
+                var row0 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+                var row1 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih + 1, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+                var row2 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih + 2, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+                var row3 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih + 3, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+                var row4 = Avx512F.MaskLoad(StrideTwoRows512.Row(input, ih + 4, h, w, zeros) - padW, mask, Vector512<float>.Zero);
+                var a = Avx512F.FusedMultiplyAdd(k0, Avx512F.PermuteVar16x32x2(row0, left, row2), initial);
+                var b = Avx512F.Multiply(k1, Avx512F.PermuteVar16x32x2(row0, centre, row2));
+                var d = Avx512F.Multiply(k2, Avx512F.PermuteVar16x32x2(row0, right, row2));
+                a = Avx512F.FusedMultiplyAdd(k3, Avx512F.PermuteVar16x32x2(row1, left, row3), a);
+                b = Avx512F.FusedMultiplyAdd(k4, Avx512F.PermuteVar16x32x2(row1, centre, row3), b);
+                d = Avx512F.FusedMultiplyAdd(k5, Avx512F.PermuteVar16x32x2(row1, right, row3), d);
+                a = Avx512F.FusedMultiplyAdd(k6, Avx512F.PermuteVar16x32x2(row2, left, row4), a);
+                b = Avx512F.FusedMultiplyAdd(k7, Avx512F.PermuteVar16x32x2(row2, centre, row4), b);
+                d = Avx512F.FusedMultiplyAdd(k8, Avx512F.PermuteVar16x32x2(row2, right, row4), d);
+                var result = store.Apply(a + (b + d));
+                if (oh + 1 < p) Avx512F.MaskStore(output + oh * q, storeBoth, Avx512F.Compress(Vector512<float>.Zero, bothRows, result));
+                else Avx512F.MaskStore(output + oh * q, firstRow, result);
+            }
         }
     }
 
-    /// <summary>Input row ih, or the zero row outside the image.</summary>
     /// <summary>16 outputs of one row per vector.</summary>
-    private static void RowPlane<TStore>(in Conv2dShape s, float* input, float* k, float bias, float* output, float* zeros,
+    private static void RowPlane<TStore>(in PlaneSizes s, float* input, float* k, float bias, float* output, float* zeros,
         Vector512<float>* masks, bool* interior, TStore store) where TStore : struct, IVectorEpilogue512
     {
         int p = s.P, q = s.Q, blocks = (q + 15) / 16, h = s.H, w = s.W, padH = s.PadH, padW = s.PadW;

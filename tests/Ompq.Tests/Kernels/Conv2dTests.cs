@@ -104,13 +104,14 @@ public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<T
 
     /// <summary>
     /// Heights 1–16 with every vertical padding against widths around one and two vectors, both strides: the
-    /// flat small-plane kernel (masks per vector and tap) and the stride-2 deinterleaving kernel's row edges.
+    /// flat small-plane kernel (masks per vector and tap), the one-vector-per-row kernel's width limits (6 | 7, 16 | 17)
+    /// and the stride-2 deinterleaving kernels' row edges (one output row per vector up to 30 input columns).
     /// </summary>
     [SkippableFact]
     public void DepthwiseSmallPlanesEveryHeightAndPadding()
     {
         var rng = new Random(12);
-        foreach (int width in new[] { 1, 5, 7, 8, 9, 14, 15, 17, 18, 19 })
+        foreach (int width in new[] { 1, 5, 6, 7, 8, 9, 12, 14, 15, 16, 17, 18, 19, 28, 29, 30, 31 })
             for (int height = 1; height <= 16; height++)
                 for (int padH = 0; padH <= 2; padH++)
                     for (int padW = 0; padW <= 2; padW++)
