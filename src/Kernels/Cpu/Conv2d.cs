@@ -55,10 +55,13 @@ internal static unsafe class Conv2d
             // Small planes leave the last column panel of each image mostly empty: run all images as one GEMM.
             for (int g = 0; g < s.Groups; g++)
             {
-                var columns = new ConvB(x + (long)g * s.CPerGroup * s.H * s.W, s, s.C * s.H * s.W, isa);
+                float* input = x + (long)g * s.CPerGroup * s.H * s.W;
                 var output = new ImagesC(y + (long)g * kg * pixels, pixels, (long)s.K * pixels);
                 var store = new RowEpilogue(bias != null ? bias + g * kg : null, epilogue, isa);
-                Gemm.Run(kg, s.N * pixels, depth, weights[g], columns, 0f, output, store, threads, isa);
+                if (IsPointwise(s))
+                    Gemm.Run(kg, s.N * pixels, depth, weights[g], new PointwiseImagesB(input, pixels, (long)s.C * s.H * s.W), 0f, output, store, threads, isa);
+                else
+                    Gemm.Run(kg, s.N * pixels, depth, weights[g], new ConvB(input, s, s.C * s.H * s.W, isa), 0f, output, store, threads, isa);
             }
             return;
         }
@@ -74,11 +77,13 @@ internal static unsafe class Conv2d
         float* input = x + ((long)image * s.C + (long)group * cg) * s.H * s.W;
         float* output = y + ((long)image * s.K + (long)group * kg) * plane;
         var store = new RowEpilogue(bias != null ? bias + group * kg : null, epilogue, isa);
-        bool pointwise = s.R == 1 && s.S == 1 && s.StrideH == 1 && s.StrideW == 1 && s.PadH == 0 && s.PadW == 0;
         var target = new DenseC(output, plane);
-        if (pointwise)
+        if (IsPointwise(s))
             Gemm.Run(kg, plane, depth, weights, new DenseB(input, plane, false, isa), 0f, target, store, threads, isa);
         else
             Gemm.Run(kg, plane, depth, weights, new ConvB(input, s, 0, isa), 0f, target, store, threads, isa);
     }
+
+    /// <summary>1×1, stride 1, no padding: the columns are the input's own pixels (with dilation irrelevant for a 1×1 window).</summary>
+    private static bool IsPointwise(in Conv2dShape s) => s.R == 1 && s.S == 1 && s.StrideH == 1 && s.StrideW == 1 && s.PadH == 0 && s.PadW == 0;
 }
