@@ -37,18 +37,14 @@ internal static unsafe class DepthwiseNarrowRowsAvx512
         var store = new VectorEpilogue512(epilogue);
         var job = new Job(s, x, w, bias, y);
         long minChunk = Math.Max(8, 4096 / ((long)s.H * s.W));
-        CpuParallel.ForRange((long)s.N * s.C, threads, minChunk, (start, end) =>
-        {
-            if (epilogue.OutputQuant is not null) Planes(job, start, end, store);
-            else if (epilogue.Activation == Activation.Relu6) Planes(job, start, end, new Relu6Epilogue512());
-            else if (epilogue.Activation == Activation.Relu) Planes(job, start, end, new ReluEpilogue512());
-            else Planes(job, start, end, new NoEpilogue512());
-        }, chunksPerThread: 16);
+        CpuParallel.ForRange((long)s.N * s.C, threads, minChunk, (start, end) => PlaneEpilogue512.Run(job, epilogue, store, start, end), chunksPerThread: 16);
     }
 
     /// <summary>What every chunk of planes needs.</summary>
-    private readonly struct Job(Conv2dShape shape, float* x, float* w, float* bias, float* y)
+    private readonly struct Job(Conv2dShape shape, float* x, float* w, float* bias, float* y) : IPlaneRange512
     {
+        public void Run<TStore>(long start, long end, TStore store) where TStore : struct, IVectorEpilogue512 => Planes(this, start, end, store);
+
         public readonly Conv2dShape Shape = shape;
         public readonly float* X = x, W = w, Bias = bias, Y = y;
     }

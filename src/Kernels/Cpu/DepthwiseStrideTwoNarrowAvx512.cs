@@ -33,18 +33,14 @@ internal static unsafe class DepthwiseStrideTwoNarrowAvx512
         var store = new VectorEpilogue512(epilogue);
         var job = new Job(s.N, s.C, s.H, s.W, s.P, s.Q, x, w, bias, y);
         long minChunk = Math.Max(8, 4096 / ((long)s.P * s.Q));
-        CpuParallel.ForRange((long)s.N * s.C, threads, minChunk, (start, end) =>
-        {
-            if (epilogue.OutputQuant is not null) Planes(job, start, end, store);
-            else if (epilogue.Activation == Activation.Relu6) Planes(job, start, end, new Relu6Epilogue512());
-            else if (epilogue.Activation == Activation.Relu) Planes(job, start, end, new ReluEpilogue512());
-            else Planes(job, start, end, new NoEpilogue512());
-        }, chunksPerThread: 16);
+        CpuParallel.ForRange((long)s.N * s.C, threads, minChunk, (start, end) => PlaneEpilogue512.Run(job, epilogue, store, start, end), chunksPerThread: 16);
     }
 
     /// <summary>What every chunk of planes needs, the sizes as plain fields (the shape's P and Q are computed properties).</summary>
-    private readonly struct Job(int n, int c, int h, int w, int p, int q, float* x, float* weights, float* bias, float* y)
+    private readonly struct Job(int n, int c, int h, int w, int p, int q, float* x, float* weights, float* bias, float* y) : IPlaneRange512
     {
+        public void Run<TStore>(long start, long end, TStore store) where TStore : struct, IVectorEpilogue512 => Planes(this, start, end, store);
+
         public readonly int N = n, C = c, H = h, W = w, P = p, Q = q;
         public readonly float* X = x, Weights = weights, Bias = bias, Y = y;
     }

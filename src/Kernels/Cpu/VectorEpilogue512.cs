@@ -54,3 +54,25 @@ internal readonly struct Relu6Epilogue512 : IVectorEpilogue512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Apply(Vector512<float> v) => Activations.Apply(Activation.Relu6, v);
 }
+
+/// <summary>A kernel's work over a range of (image, channel) planes, compiled once per epilogue type.</summary>
+internal interface IPlaneRange512
+{
+    void Run<TStore>(long start, long end, TStore store) where TStore : struct, IVectorEpilogue512;
+}
+
+/// <summary>
+/// Picks the epilogue type for a range of planes: plain activations as their own structs (no per-vector field tests),
+/// anything with a fused fake quant through <see cref="VectorEpilogue512"/>.
+/// </summary>
+internal static class PlaneEpilogue512
+{
+    public static void Run<TPlanes>(in TPlanes planes, Epilogue epilogue, VectorEpilogue512 store, long start, long end)
+        where TPlanes : struct, IPlaneRange512
+    {
+        if (epilogue.OutputQuant is not null) planes.Run(start, end, store);
+        else if (epilogue.Activation == Activation.Relu6) planes.Run(start, end, new Relu6Epilogue512());
+        else if (epilogue.Activation == Activation.Relu) planes.Run(start, end, new ReluEpilogue512());
+        else planes.Run(start, end, new NoEpilogue512());
+    }
+}
