@@ -32,7 +32,7 @@ internal readonly unsafe struct DenseB(float* b, int ld, bool transposed, CpuIsa
             {
                 float* src = b + (long)(p0 + p) * ld + j0;
                 float* dst = destination + p * nr;
-                for (int jr = 0; jr < full; jr += nr) CopyRow(src + jr, dst + (long)jr * kc, nr);
+                for (int jr = 0; jr < full; jr += nr) PanelRow.Copy(src + jr, dst + (long)jr * kc, nr);
             }
         }
         else if (isa.HasAvx2() && Avx.IsSupported && nr % 8 == 0 && kc >= 8)
@@ -55,15 +55,6 @@ internal readonly unsafe struct DenseB(float* b, int ld, bool transposed, CpuIsa
             for (int jr = 0; jr < full; jr += nr) PackTransposedPanel(p0, kc, j0 + jr, nr, nr, destination + (long)jr * kc);
         }
         if (full < nc) PackEdgePanel(p0, kc, j0 + full, nc - full, nr, destination + (long)full * kc);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRow(float* src, float* dst, int count)
-    {
-        if (Vector256.IsHardwareAccelerated && count % 8 == 0)
-            for (int j = 0; j < count; j += 8) Vector256.Store(Vector256.Load(src + j), dst + j);
-        else
-            for (int j = 0; j < count; j += 4) Vector128.Store(Vector128.Load(src + j), dst + j); // every panel width is a multiple of 4
     }
 
     /// <summary>The last, partial panel: <paramref name="cols"/> real columns, zeros up to the panel width.</summary>
@@ -217,5 +208,19 @@ internal readonly unsafe struct RowEpilogue(float* rowBias, Epilogue epilogue, C
     {
         for (int r = 0; r < rows; r++)
             EpilogueStore.Apply(c + (long)r * ldc, cols, rowBias != null ? rowBias[row0 + r] : 0f, epilogue, isa);
+    }
+}
+
+/// <summary>A run of source floats copied into a row of a packed B panel, by the widest vectors the hardware has.</summary>
+internal static unsafe class PanelRow
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy(float* src, float* dst, int count)
+    {
+        int t = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; t + 8 <= count; t += 8) Vector256.Store(Vector256.Load(src + t), dst + t);
+        for (; t + 4 <= count; t += 4) Vector128.Store(Vector128.Load(src + t), dst + t);
+        for (; t < count; t++) dst[t] = src[t];
     }
 }

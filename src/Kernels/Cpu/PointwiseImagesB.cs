@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-
 namespace Ompq.Kernels.Cpu;
 
 /// <summary>
@@ -24,7 +21,7 @@ internal readonly unsafe struct PointwiseImagesB(float* x, int pixels, long imag
             {
                 // The whole panel inside one image: each row is one copy of nr floats.
                 float* src = x + image * imageStride + (long)p0 * pixels + pixel;
-                for (int p = 0; p < kc; p++, src += pixels) CopyRun(src, panel + p * nr, nr);
+                for (int p = 0; p < kc; p++, src += pixels) PanelRow.Copy(src, panel + p * nr, nr);
                 continue;
             }
             // The panel crosses into the next image(s): its runs (source offset, length) are the same for every row.
@@ -42,21 +39,11 @@ internal readonly unsafe struct PointwiseImagesB(float* x, int pixels, long imag
                 long row = (long)(p0 + p) * pixels;
                 for (int k = 0; k < runs; k++)
                 {
-                    CopyRun(x + runOffsets[k] + row, dst, runLengths[k]);
+                    PanelRow.Copy(x + runOffsets[k] + row, dst, runLengths[k]);
                     dst += runLengths[k];
                 }
                 for (int t = cols; t < nr; t++) panel[p * nr + t] = 0f;
             }
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRun(float* src, float* dst, int count)
-    {
-        int t = 0;
-        if (Vector256.IsHardwareAccelerated)
-            for (; t + 8 <= count; t += 8) Vector256.Store(Vector256.Load(src + t), dst + t);
-        for (; t + 4 <= count; t += 4) Vector128.Store(Vector128.Load(src + t), dst + t);
-        for (; t < count; t++) dst[t] = src[t];
     }
 }
