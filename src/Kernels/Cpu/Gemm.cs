@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Ompq.Kernels.Cpu;
 
@@ -128,7 +127,7 @@ internal static unsafe class Gemm
                                 int run = Math.Min(cols - done, c.Run(column + done));
                                 float* target = c.At(row, column + done);
                                 for (int r = 0; r < rows; r++)
-                                    StoreRun(staged + r * nr + done, target + (long)r * ldc, run, betaNow);
+                                    StagedTile.StoreRun(staged + r * nr + done, target + (long)r * ldc, run, betaNow);
                                 if (last && fuse) epilogue.Apply(target, ldc, row, rows, run);
                                 done += run;
                             }
@@ -137,26 +136,6 @@ internal static unsafe class Gemm
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// dst[j] = src[j] + beta·dst[j] for j &lt; count (beta = 0: dst's old values, even NaN, are ignored). Tiles that straddle a
-    /// break in C's columns come through here: on 7×7 and 14×14 planes batched over images that is most of a conv's tiles.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRun(float* src, float* dst, int count, float beta)
-    {
-        int j = 0;
-        if (beta == 0f)
-        {
-            for (; j + 4 <= count; j += 4) Vector128.Store(Vector128.Load(src + j), dst + j);
-            for (; j < count; j++) dst[j] = src[j];
-            return;
-        }
-        var factor = Vector128.Create(beta);
-        for (; j + 4 <= count; j += 4)
-            Vector128.Store(Vector128.FusedMultiplyAdd(factor, Vector128.Load(dst + j), Vector128.Load(src + j)), dst + j);
-        for (; j < count; j++) dst[j] = MathF.FusedMultiplyAdd(beta, dst[j], src[j]);
     }
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;

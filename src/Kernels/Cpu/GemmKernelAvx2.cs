@@ -63,12 +63,7 @@ internal readonly unsafe struct Avx2Kernel : IMicroKernel
         Avx.Store(tile + 48, c30); Avx.Store(tile + 56, c31);
         Avx.Store(tile + 64, c40); Avx.Store(tile + 72, c41);
         Avx.Store(tile + 80, c50); Avx.Store(tile + 88, c51);
-        for (int r = 0; r < rows; r++)
-        {
-            float* row = c + (long)r * ldc;
-            for (int j = 0; j < cols; j++)
-                row[j] = beta == 0f ? tile[r * NR + j] : MathF.FusedMultiplyAdd(beta, row[j], tile[r * NR + j]);
-        }
+        StagedTile.Store(tile, NR, c, ldc, rows, cols, beta);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -118,7 +118,7 @@ internal readonly unsafe struct Avx512Kernel : IMicroKernel
         Avx512F.Store(tile + 352, c110); Avx512F.Store(tile + 368, c111);
         Avx512F.Store(tile + 384, c120); Avx512F.Store(tile + 400, c121);
         Avx512F.Store(tile + 416, c130); Avx512F.Store(tile + 432, c131);
-        StoreStaged(tile, c, ldc, rows, cols, beta);
+        StagedTile.Store(tile, NR, c, ldc, rows, cols, beta);
     }
 
     /// <summary>
@@ -187,24 +187,7 @@ internal readonly unsafe struct Avx512Kernel : IMicroKernel
         Avx512F.Store(tile + 160, c50); Avx512F.Store(tile + 176, c51);
         Avx512F.Store(tile + 192, c60); Avx512F.Store(tile + 208, c61);
         Avx512F.Store(tile + 224, c70); Avx512F.Store(tile + 240, c71);
-        StoreStaged(tile, c, ldc, rows, cols, beta);
-    }
-
-    /// <summary>C[0..rows, 0..cols) = staged + beta·C for a tile cut by the edges of C (row pitch NR in staged).</summary>
-    private static void StoreStaged(float* staged, float* c, int ldc, int rows, int cols, float beta)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            float* row = c + (long)r * ldc;
-            float* src = staged + r * NR;
-            if (cols == NR)
-            {
-                StoreRow(row, Avx512F.LoadVector512(src), Avx512F.LoadVector512(src + 16), beta);
-                continue;
-            }
-            for (int j = 0; j < cols; j++)
-                row[j] = beta == 0f ? src[j] : MathF.FusedMultiplyAdd(beta, row[j], src[j]);
-        }
+        StagedTile.Store(tile, NR, c, ldc, rows, cols, beta);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

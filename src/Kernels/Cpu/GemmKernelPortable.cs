@@ -54,11 +54,6 @@ internal readonly unsafe struct PortableKernel : IMicroKernel
         c30.Store(tile + 24); c31.Store(tile + 28);
         c40.Store(tile + 32); c41.Store(tile + 36);
         c50.Store(tile + 40); c51.Store(tile + 44);
-        for (int r = 0; r < rows; r++)
-        {
-            float* row = c + (long)r * ldc;
-            for (int j = 0; j < cols; j++)
-                row[j] = beta == 0f ? tile[r * NR + j] : MathF.FusedMultiplyAdd(beta, row[j], tile[r * NR + j]);
-        }
+        StagedTile.Store(tile, NR, c, ldc, rows, cols, beta);
     }
 }
