@@ -84,6 +84,24 @@ internal static unsafe class WinogradConv
         int mr = blocking.MR, depth = blocking.SliceDepth(c), padded = (k + mr - 1) / mr * mr;
         long pointSize = PointStride(PrePackedA.Size(k, c, isa));
         nint ws = (nint)w, ps = (nint)packed;
+        if (WinogradWeights512.Applies(isa))
+        {
+            CpuParallel.ForRange(padded / mr, threads, 1, (start, end) =>
+            {
+                for (long panel = start; panel < end; panel++)
+                {
+                    int i0 = (int)panel * mr;
+                    var rows = new WinogradWeights512.RowOffsets(Math.Min(mr, k - i0), mr, c);
+                    for (int channel = 0; channel < c; channel++)
+                    {
+                        int p0 = channel / depth * depth, kc = Math.Min(depth, c - p0);
+                        float* at = (float*)ps + (long)p0 * padded + (long)i0 * kc + (long)(channel - p0) * mr;
+                        WinogradWeights512.Channel((float*)ws + ((long)i0 * c + channel) * 9, rows, at, pointSize);
+                    }
+                }
+            });
+            return ConvWeights.Wrap(packed, pointSize, Points, k, c, isa);
+        }
         CpuParallel.ForRange(padded / mr, threads, 1, (start, end) =>
         {
             float* t = stackalloc float[12];
@@ -150,6 +168,22 @@ internal static unsafe class WinogradConv
         int h = s.H, w = s.W, c = s.C, padH = s.PadH, padW = s.PadW, tilesPerImage = tilesH * tilesW;
         long tiles = (long)s.N * tilesPerImage;
         nint xs = (nint)x, vs = (nint)v;
+        if (isa == CpuIsa.Avx512 && WinogradPlane512.Fits(s, tilesH, tilesW))
+        {
+            var planes = new WinogradPlane512(s, tilesH, tilesW);
+            // Images inner: each point's V is then written as one sequential stream (a plane's 16 tiles follow the
+            // previous image's), and the scattered side is the reads of 4 lines per plane instead of 16 line writes.
+            int images = s.N;
+            CpuParallel.ForRange((long)s.N * c, threads, 64, (start, end) =>
+            {
+                for (long pair = start; pair < end; pair++)
+                {
+                    int channel = (int)(pair / images), image = (int)(pair % images);
+                    planes.Input((float*)xs + ((long)image * c + channel) * h * w, (float*)vs + pair * tilesPerImage, points);
+                }
+            });
+            return;
+        }
         // Each plane is first copied into zero-padded rows (pitch: tiles·2 + 2 columns, tiles·2 + 2 rows), so tiles read without bounds checks.
         int pitch = 2 * tilesW + 2, rows = 2 * tilesH + 2;
         CpuParallel.ForRange((long)s.N * c, threads, 8, (start, end) =>
@@ -275,6 +309,23 @@ internal static unsafe class WinogradConv
         long tiles = (long)s.N * tilesPerImage;
         nint ms = (nint)m, ys = (nint)y, bs = (nint)bias;
         var e = epilogue;
+        if (isa == CpuIsa.Avx512 && WinogradPlane512.Fits(s, tilesH, tilesW))
+        {
+            var planes = new WinogradPlane512(s, tilesH, tilesW);
+            int images = s.N;
+            CpuParallel.ForRange((long)s.N * k, threads, 64, (start, end) =>
+            {
+                for (long pair = start; pair < end; pair++)
+                {
+                    int channel = (int)(pair / images), image = (int)(pair % images);
+                    float* dst = (float*)ys + ((long)image * k + channel) * p * q;
+                    planes.Output((float*)ms + pair * tilesPerImage, points, dst);
+                    float b = bias != null ? ((float*)bs)[channel] : 0f;
+                    if (bias != null || !EpilogueStore.IsIdentity(e)) EpilogueStore.Apply(dst, (long)p * q, b, e, isa);
+                }
+            });
+            return;
+        }
         CpuParallel.ForRange((long)s.N * k, threads, 8, (start, end) =>
         {
             float* t = stackalloc float[8];

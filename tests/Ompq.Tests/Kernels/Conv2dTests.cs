@@ -34,6 +34,26 @@ public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<T
     /// of full and partial height, and column panels that straddle images; 3×3 stride-1 layers of 256+ channels on planes
     /// up to 8×8 (odd, even, padding 0–2) go through Winograd's F(2×2, 3×3). Bias with relu, or relu6 with fake quant.
     /// </summary>
+    /// <summary>
+    /// Winograd on planes that are not square: tiles counted along rows and columns separately (4×14: 2×7 tiles in one
+    /// 16-lane vector; 3×20: 20 tiles, more than one vector holds; 8×5 with padding 0 and 2 on the two axes).
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(2, 256, 4, 14, 258, 1, 1)]
+    [InlineData(2, 256, 3, 20, 256, 1, 1)]
+    [InlineData(3, 260, 8, 5, 257, 0, 2)]
+    public void WinogradOnRectangularPlanes(int n, int c, int h, int w, int k, int padH, int padW)
+    {
+        var shape = new Conv2dShape(n, c, h, w, k, 3, 3, 1, 1, padH, padW);
+        var rng = new Random(n * 1000 + c + h * 31 + w + k);
+        var x = RandomData.Uniform(rng, shape.InputSize);
+        var weights = RandomData.Uniform(rng, shape.WeightSize);
+        var bias = RandomData.Uniform(rng, shape.K);
+        var actual = RunConv2d(shape, x, weights, bias, new Epilogue(Activation.Relu, null));
+        var (expected, magnitude) = ConvCases.Reference(shape, x, weights, bias, Activation.Relu);
+        Close.Assert(expected, actual, 2e-5f, 1e-6f, $"conv2d {shape} relu", magnitude);
+    }
+
     [SkippableTheory]
     [InlineData(3, 96, 7, 40, 3, 1, 1, false)]
     [InlineData(2, 64, 14, 30, 3, 1, 1, true)]
