@@ -4,9 +4,10 @@ namespace Ompq.Kernels.Cpu;
 /// Convolution as GEMM: per (image, group), y[Kg × P·Q] = W_g[Kg × Cg·R·S] · B[Cg·R·S × P·Q], where B is
 /// packed on the fly from the input (<see cref="ConvB"/>), or is the NCHW input itself for 1×1 stride-1
 /// unpadded convolutions. Bias, activation and fake quant are fused into the tile stores.
-/// Depthwise convolutions go to their own direct kernel, 3×3 stride-1 layers of 256+ channels on planes up to 8×8 to
-/// <see cref="WinogradConv"/>, and on AVX-512 stride-1 windows with reductions of at most
-/// one AVX2 GEMM slice (<see cref="GemmBlocking.KC"/>) to <see cref="StrideOneConv"/>. The portable path runs the same GEMM
+/// Depthwise convolutions go to their own direct kernel, 3×3 stride-1 layers to <see cref="WinogradConv"/> where it wins
+/// (<see cref="WinogradConv.Applies"/>: on AVX-512 32+ channels on planes up to 32 wide, else 256+ channels up to 8×8),
+/// and on AVX-512 stride-1 windows with reductions of at most one AVX2 GEMM slice (<see cref="GemmBlocking.KC"/>) to
+/// <see cref="StrideOneConv"/>. The portable path runs the same GEMM
 /// route with its own micro-kernel and element-wise packing, and its own depthwise kernel.
 /// </summary>
 internal static unsafe class Conv2d
@@ -26,7 +27,7 @@ internal static unsafe class Conv2d
             else PortableDepthwise.Forward(s, x, w, bias, y, epilogue, threads);
             return;
         }
-        if (WinogradConv.Applies(s))
+        if (WinogradConv.Applies(s, isa))
         {
             WinogradConv.Forward(s, x, w, bias, y, epilogue, threads, isa);
             return;

@@ -22,10 +22,23 @@ internal static unsafe class WinogradConv
     /// </summary>
     private static long PointStride(long size) => (size + 1023) / 1024 * 1024 + 80;
 
-    public static bool Applies(in Conv2dShape s)
-        => s.R == 3 && s.S == 3 && s.StrideH == 1 && s.StrideW == 1 && s.DilationH == 1 && s.DilationW == 1 && s.Groups == 1
-            && s.C >= MinChannels && s.K >= MinChannels && s.P >= 2 && s.Q >= 2 && (long)s.P * s.Q <= MaxOutputPlane
+    public static bool Applies(in Conv2dShape s, CpuIsa isa)
+    {
+        if (s.R != 3 || s.S != 3 || s.StrideH != 1 || s.StrideW != 1 || s.DilationH != 1 || s.DilationW != 1 || s.Groups != 1
+            || s.P < 2 || s.Q < 2)
+            return false;
+        if (WinogradTiles512.Fits(s, (s.P + 1) / 2, (s.Q + 1) / 2, isa))
+            return s.C >= VectorMinChannels && s.K >= VectorMinChannels;
+        return s.C >= MinChannels && s.K >= MinChannels && (long)s.P * s.Q <= MaxOutputPlane
             && ((s.P + 1) / 2 * 2 + 2) * ((s.Q + 1) / 2 * 2 + 2) <= MaxPaddedPlane;
+    }
+
+    /// <summary>
+    /// Channels in and out from which Winograd wins with the AVX-512 transforms (planes up to 32 wide): one thread,
+    /// Xeon, against the direct GEMM route: 32 channels at 32×32 1.5× and 16×16 1.4× faster, 16 channels at 32×32
+    /// 1.2× slower; 64 at 28×28 even, 128 at 28×28 1.3× and 256 at 14×14 1.5× faster.
+    /// </summary>
+    private const int VectorMinChannels = 32;
 
     /// <summary>
     /// Channels in and out from which the 2.25× fewer FMAs outweigh the transforms' passes over (C + K)·16 floats per tile
@@ -35,8 +48,9 @@ internal static unsafe class WinogradConv
     private const int MinChannels = 256;
 
     /// <summary>
-    /// Output planes up to 8×8 (ResNet's last stage): there the direct GEMM is slowest against libtorch (1 thread, Xeon:
-    /// 0.56× → 0.69× on 32×512×7×7). On 14×14 and larger planes the scalar transforms cost as much as the FMAs saved.
+    /// Output planes up to 8×8 (ResNet's last stage) for the scalar/SSE transforms: there the direct GEMM is slowest against
+    /// libtorch (1 thread, Xeon: 0.56× → 0.69× on 32×512×7×7). On 14×14 and larger planes those transforms cost as much as
+    /// the FMAs saved.
     /// </summary>
     private const int MaxOutputPlane = 64;
 
@@ -168,9 +182,8 @@ internal static unsafe class WinogradConv
         int h = s.H, w = s.W, c = s.C, padH = s.PadH, padW = s.PadW, tilesPerImage = tilesH * tilesW;
         long tiles = (long)s.N * tilesPerImage;
         nint xs = (nint)x, vs = (nint)v;
-        if (isa == CpuIsa.Avx512 && WinogradPlane512.Fits(s, tilesH, tilesW))
+        if (WinogradTiles512.For(s, tilesH, tilesW, isa) is { } planes)
         {
-            var planes = new WinogradPlane512(s, tilesH, tilesW);
             // Images inner: each point's V is then written as one sequential stream (a plane's 16 tiles follow the
             // previous image's), and the scattered side is the reads of 4 lines per plane instead of 16 line writes.
             int images = s.N;
@@ -309,9 +322,8 @@ internal static unsafe class WinogradConv
         long tiles = (long)s.N * tilesPerImage;
         nint ms = (nint)m, ys = (nint)y, bs = (nint)bias;
         var e = epilogue;
-        if (isa == CpuIsa.Avx512 && WinogradPlane512.Fits(s, tilesH, tilesW))
+        if (WinogradTiles512.For(s, tilesH, tilesW, isa) is { } planes)
         {
-            var planes = new WinogradPlane512(s, tilesH, tilesW);
             int images = s.N;
             CpuParallel.ForRange((long)s.N * k, threads, 64, (start, end) =>
             {

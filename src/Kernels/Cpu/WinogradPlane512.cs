@@ -13,7 +13,7 @@ namespace Ompq.Kernels.Cpu;
 /// which made the transforms as slow as the 16 GEMMs on 32×512×7×7 (2 threads: input 7.9 ms, output 6.5 ms, GEMMs 17.9).
 /// The permutes and masks depend only on the shape: built once per call.
 /// </summary>
-internal sealed unsafe class WinogradPlane512
+internal sealed unsafe class WinogradPlane512 : WinogradTiles512
 {
     private const int Points = 16;
 
@@ -87,7 +87,7 @@ internal sealed unsafe class WinogradPlane512
 
     /// <summary>V_ξ[lane t] = (Bᵀ·d_t·B)[ξ] for the tiles of one input plane, stored at v + ξ·points (the plane's tiles in order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Input(float* plane, float* v, long points)
+    public override void Input(float* plane, float* v, long points)
     {
         var z0 = Avx512F.MaskLoad(plane, inputLoad[0], Vector512<float>.Zero);
         var z1 = Avx512F.MaskLoad(plane + 16, inputLoad[1], Vector512<float>.Zero);
@@ -145,7 +145,7 @@ internal sealed unsafe class WinogradPlane512
 
     /// <summary>One output plane from the 16 points of its tiles at m + ξ·points: Aᵀ·M·A per tile, placed and cropped.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Output(float* m, long points, float* y)
+    public override void Output(float* m, long points, float* y)
     {
         // Aᵀ·M: row 0 = M0 + M1 + M2, row 1 = M1 − M2 − M3, for each column j.
         Vector512<float> r00, r01, r02, r03, r10, r11, r12, r13;
