@@ -64,7 +64,9 @@ public sealed class TrainingStepTests
         kernels.Synchronize();
 
         AssertNormClose(expectedLogits, actualLogits, 1e-4, $"{name} logits");
-        Assert.Equal(expectedLoss, lossValues.Average(), 4);
+        // An absolute tolerance, not "4 decimal places": rounding both to 4 places fails a 1e-6 difference whenever the
+        // loss lies next to a rounding boundary (2.43704915 vs 2.43705058 once the convolution's summation order changed).
+        Assert.Equal(expectedLoss, lossValues.Average(), 5e-5);
         int checkedGradients = 0;
         foreach (var p in executor.Parameters.All)
         {
