@@ -98,10 +98,10 @@ internal sealed unsafe class WinogradPlane512 : WinogradTiles512
         WindowColumn(z0, z1, z2, z3, 1, out var a1, out var b1, out var c1, out var d1);
         WindowColumn(z0, z1, z2, z3, 2, out var a2, out var b2, out var c2, out var d2);
         WindowColumn(z0, z1, z2, z3, 3, out var a3, out var b3, out var c3, out var d3);
-        TransformRow(v, points, a0, a1, a2, a3);
-        TransformRow(v + 4 * points, points, b0, b1, b2, b3);
-        TransformRow(v + 8 * points, points, c0, c1, c2, c3);
-        TransformRow(v + 12 * points, points, d0, d1, d2, d3);
+        InputRow(v, points, tileLanes, a0, a1, a2, a3);
+        InputRow(v + 4 * points, points, tileLanes, b0, b1, b2, b3);
+        InputRow(v + 8 * points, points, tileLanes, c0, c1, c2, c3);
+        InputRow(v + 12 * points, points, tileLanes, d0, d1, d2, d3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -119,15 +119,6 @@ internal sealed unsafe class WinogradPlane512 : WinogradTiles512
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void TransformRow(float* o, long points, Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
-    {
-        Store(o, x0 - x2);
-        Store(o + points, x1 + x2);
-        Store(o + 2 * points, x2 - x1);
-        Store(o + 3 * points, x1 - x3);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector512<float> Window(Vector512<float> z0, Vector512<float> z1, Vector512<float> z2, Vector512<float> z3, int point)
     {
         var index = inputIndex[point];
@@ -136,23 +127,16 @@ internal sealed unsafe class WinogradPlane512 : WinogradTiles512
         return value & inputValid[point];
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Store(float* at, Vector512<float> value)
-    {
-        if (tiles == 16) Avx512F.Store(at, value);
-        else Avx512F.MaskStore(at, tileLanes, value);
-    }
-
     /// <summary>One output plane from the 16 points of its tiles at m + ξ·points: Aᵀ·M·A per tile, placed and cropped.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Output(float* m, long points, float* y)
     {
         // Aᵀ·M: row 0 = M0 + M1 + M2, row 1 = M1 − M2 − M3, for each column j.
         Vector512<float> r00, r01, r02, r03, r10, r11, r12, r13;
-        Column(m, points, 0, out r00, out r10);
-        Column(m, points, 1, out r01, out r11);
-        Column(m, points, 2, out r02, out r12);
-        Column(m, points, 3, out r03, out r13);
+        OutputColumn(m, points, 0, tileLanes, out r00, out r10);
+        OutputColumn(m, points, 1, tileLanes, out r01, out r11);
+        OutputColumn(m, points, 2, tileLanes, out r02, out r12);
+        OutputColumn(m, points, 3, tileLanes, out r03, out r13);
         // ·A: output column 0 = c0 + c1 + c2, column 1 = c1 − c2 − c3.
         var y00 = r00 + r01 + r02;
         var y01 = r01 - r02 - r03;
@@ -165,16 +149,5 @@ internal sealed unsafe class WinogradPlane512 : WinogradTiles512
                 Avx512F.PermuteVar16x32x2(y10, index, y11), Avx512F.PermuteVar16x32x2(y00, index, y01));
             Avx512F.MaskStore(y + 16 * q, outputStore[q], value);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Column(float* m, long points, int j, out Vector512<float> row0, out Vector512<float> row1)
-    {
-        var m0 = Avx512F.MaskLoad(m + j * points, tileLanes, Vector512<float>.Zero);
-        var m1 = Avx512F.MaskLoad(m + (4 + j) * points, tileLanes, Vector512<float>.Zero);
-        var m2 = Avx512F.MaskLoad(m + (8 + j) * points, tileLanes, Vector512<float>.Zero);
-        var m3 = Avx512F.MaskLoad(m + (12 + j) * points, tileLanes, Vector512<float>.Zero);
-        row0 = m0 + m1 + m2;
-        row1 = m1 - m2 - m3;
     }
 }

@@ -68,10 +68,10 @@ internal sealed unsafe class WinogradRows512 : WinogradTiles512
             LoadRow(plane, row + 3, out var k0, out var k1, out var k2, out var k3);
             float* o = v + ty * tilesW;
             // Bᵀ·d down the window's columns (rows e, f, g, k), then ·B along each resulting row.
-            TransformRow(o, points, e0 - g0, e1 - g1, e2 - g2, e3 - g3);
-            TransformRow(o + 4 * points, points, f0 + g0, f1 + g1, f2 + g2, f3 + g3);
-            TransformRow(o + 8 * points, points, g0 - f0, g1 - f1, g2 - f2, g3 - f3);
-            TransformRow(o + 12 * points, points, f0 - k0, f1 - k1, f2 - k2, f3 - k3);
+            InputRow(o, points, tileLanes, e0 - g0, e1 - g1, e2 - g2, e3 - g3);
+            InputRow(o + 4 * points, points, tileLanes, f0 + g0, f1 + g1, f2 + g2, f3 + g3);
+            InputRow(o + 8 * points, points, tileLanes, g0 - f0, g1 - f1, g2 - f2, g3 - f3);
+            InputRow(o + 12 * points, points, tileLanes, f0 - k0, f1 - k1, f2 - k2, f3 - k3);
             (e0, e1, e2, e3) = (g0, g1, g2, g3);
             (f0, f1, f2, f3) = (k0, k1, k2, k3);
         }
@@ -95,15 +95,6 @@ internal sealed unsafe class WinogradRows512 : WinogradTiles512
         c3 = Avx512F.PermuteVar16x32x2(low, index3, high) & valid3;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void TransformRow(float* o, long points, Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
-    {
-        Avx512F.MaskStore(o, tileLanes, x0 - x2);
-        Avx512F.MaskStore(o + points, tileLanes, x1 + x2);
-        Avx512F.MaskStore(o + 2 * points, tileLanes, x2 - x1);
-        Avx512F.MaskStore(o + 3 * points, tileLanes, x1 - x3);
-    }
-
     /// <summary>One output plane from its tiles' 16 points (tile row ty at m + ξ·points + ty·tilesW): Aᵀ·M·A, interleaved into rows, cropped.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Output(float* m, long points, float* y)
@@ -111,25 +102,14 @@ internal sealed unsafe class WinogradRows512 : WinogradTiles512
         for (int ty = 0; ty < tilesH; ty++)
         {
             float* at = m + ty * tilesW;
-            ColumnSums(at, points, 0, out var r00, out var r10);
-            ColumnSums(at, points, 1, out var r01, out var r11);
-            ColumnSums(at, points, 2, out var r02, out var r12);
-            ColumnSums(at, points, 3, out var r03, out var r13);
+            OutputColumn(at, points, 0, tileLanes, out var r00, out var r10);
+            OutputColumn(at, points, 1, tileLanes, out var r01, out var r11);
+            OutputColumn(at, points, 2, tileLanes, out var r02, out var r12);
+            OutputColumn(at, points, 3, tileLanes, out var r03, out var r13);
             float* row = y + (long)2 * ty * q;
             StoreRow(row, r00 + r01 + r02, r01 - r02 - r03);
             if (2 * ty + 1 < p) StoreRow(row + q, r10 + r11 + r12, r11 - r12 - r13);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ColumnSums(float* m, long points, int j, out Vector512<float> row0, out Vector512<float> row1)
-    {
-        var m0 = Avx512F.MaskLoad(m + j * points, tileLanes, Vector512<float>.Zero);
-        var m1 = Avx512F.MaskLoad(m + (4 + j) * points, tileLanes, Vector512<float>.Zero);
-        var m2 = Avx512F.MaskLoad(m + (8 + j) * points, tileLanes, Vector512<float>.Zero);
-        var m3 = Avx512F.MaskLoad(m + (12 + j) * points, tileLanes, Vector512<float>.Zero);
-        row0 = m0 + m1 + m2;
-        row1 = m1 - m2 - m3;
     }
 
     /// <summary>Output columns 2tx and 2tx + 1 of every tile, side by side, cropped to the plane's width.</summary>
