@@ -11,7 +11,8 @@ namespace Ompq.Kernels.Cpu;
 /// first copies each plane into a zero-padded scratch plane split into stride phases
 /// (<see cref="PaddedLayout"/>), so every tap of 8 consecutive outputs is one contiguous load whatever the
 /// stride. Bias, activation and fake quant are applied before the single store of each output vector.
-/// On AVX-512 the 3×3 stride-1 and stride-2 cases run 16-lane kernels instead: rows 7 to 16 wide padded by 1 one
+/// On AVX-512 the 3×3 stride-1 and stride-2 cases run 16-lane kernels instead: 7×7 planes padded by 1 as one flat array
+/// (<see cref="DepthwiseSevenBySevenAvx512"/>), other rows 7 to 16 wide padded by 1 one
 /// vector per row, each input row loaded once for its three output rows (<see cref="DepthwiseNarrowRowsAvx512"/>),
 /// other planes up to 32² padded by 1 flat (<see cref="DepthwiseStrideOneAvx512"/>), other stride-1 planes row by row
 /// (<see cref="DepthwiseRowsAvx512"/>),
@@ -23,6 +24,11 @@ internal static unsafe class DepthwiseConv2d
     public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads, CpuIsa isa)
     {
         var s = shape;
+        if (isa == CpuIsa.Avx512 && DepthwiseSevenBySevenAvx512.Applies(s))
+        {
+            DepthwiseSevenBySevenAvx512.Forward(s, x, w, bias, y, epilogue, threads);
+            return;
+        }
         if (isa == CpuIsa.Avx512 && DepthwiseNarrowRowsAvx512.Applies(s))
         {
             DepthwiseNarrowRowsAvx512.Forward(s, x, w, bias, y, epilogue, threads);
