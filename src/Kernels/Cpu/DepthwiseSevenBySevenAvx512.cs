@@ -70,7 +70,12 @@ internal static unsafe class DepthwiseSevenBySevenAvx512
         public readonly Vector512<float>[] ColumnMasks = columnMasks;
     }
 
-    /// <summary>Planes [start, end) in one loop, the masks loaded once and the channel stepped, not divided.</summary>
+    /// <summary>
+    /// Planes [start, end) in one loop, the masks loaded once and the channel stepped, not divided. Compiled optimized
+    /// on first call: a chunk is a few hundred iterations of one loop, too few for on-stack replacement to leave the
+    /// unoptimized code, so until tiering caught up (a fraction of a second) the first calls ran ~10× slower.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Planes<TStore>(in Job job, long start, long end, TStore store) where TStore : struct, IVectorEpilogue512
     {
         float* x = job.X, y = job.Y, weights = job.W, biases = job.Bias;
