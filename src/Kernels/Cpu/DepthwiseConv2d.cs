@@ -16,7 +16,8 @@ namespace Ompq.Kernels.Cpu;
 /// vector per row, each input row loaded once for its three output rows (<see cref="DepthwiseNarrowRowsAvx512"/>),
 /// other planes up to 32² padded by 1 flat (<see cref="DepthwiseStrideOneAvx512"/>), other stride-1 planes row by row
 /// (<see cref="DepthwiseRowsAvx512"/>),
-/// stride 2 with two-source permutes: 8 to 15 outputs wide padded by 1 one vector per output row, each input row
+/// stride 2 with two-source permutes: 14×14 to 7×7 written out for that size (<see cref="DepthwiseStrideTwoSevenBySevenAvx512"/>),
+/// 8 to 15 outputs wide padded by 1 one vector per output row, each input row
 /// loaded once (<see cref="DepthwiseStrideTwoNarrowAvx512"/>), others in <see cref="DepthwiseStrideTwoAvx512"/>.
 /// </summary>
 internal static unsafe class DepthwiseConv2d
@@ -42,6 +43,11 @@ internal static unsafe class DepthwiseConv2d
         if (isa == CpuIsa.Avx512 && DepthwiseRowsAvx512.Applies(s))
         {
             DepthwiseRowsAvx512.Forward(s, x, w, bias, y, epilogue, threads);
+            return;
+        }
+        if (isa == CpuIsa.Avx512 && DepthwiseStrideTwoSevenBySevenAvx512.Applies(s))
+        {
+            DepthwiseStrideTwoSevenBySevenAvx512.Forward(s, x, w, bias, y, epilogue, threads);
             return;
         }
         if (isa == CpuIsa.Avx512 && DepthwiseStrideTwoNarrowAvx512.Applies(s))
