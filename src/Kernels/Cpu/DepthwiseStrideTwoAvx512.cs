@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -82,10 +81,7 @@ internal static unsafe class DepthwiseStrideTwoAvx512
     /// <summary>
     /// Planes [start, end) with output rows oh and oh + 1 in lanes 0–7 and 8–15 of one vector. The index vectors and
     /// masks are set up once for all of them (a 7×7 output plane is only 4 vectors); each plane loads its taps and bias.
-    /// Compiled optimized on first call: a chunk is a few hundred planes of four iterations, too few for on-stack
-    /// replacement to leave the unoptimized code before tiering caught up.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairedPlanes<TStore>(in PlaneSizes s, in Job job, long start, long end, float* zeros, Vector512<float> mask,
         TStore store) where TStore : struct, IVectorEpilogue512
     {
