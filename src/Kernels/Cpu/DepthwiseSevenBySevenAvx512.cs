@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -32,7 +31,7 @@ internal static unsafe class DepthwiseSevenBySevenAvx512
     public static void Forward(Conv2dShape s, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads)
     {
         var store = new VectorEpilogue512(epilogue);
-        var job = new Job(s.C, x, w, bias, y, ColumnMasks());
+        var job = new Job(s.C, x, w, bias, y);
         long minChunk = Math.Max(8, 4096 / Plane);
         CpuParallel.ForRange((long)s.N * s.C, threads, minChunk, (start, end) => PlaneEpilogue512.Run(job, epilogue, store, start, end), chunksPerThread: 16);
     }
@@ -41,6 +40,8 @@ internal static unsafe class DepthwiseSevenBySevenAvx512
     /// Per output vector 0–2: the lanes whose left neighbour is in the same row (column ≠ 0), then those whose right
     /// neighbour is (column ≠ 6); a moved tap-column sum is kept only there.
     /// </summary>
+    private static readonly Vector512<float>[] ColumnMaskTable = ColumnMasks();
+
     private static Vector512<float>[] ColumnMasks()
     {
         var masks = new Vector512<float>[6];
@@ -61,26 +62,26 @@ internal static unsafe class DepthwiseSevenBySevenAvx512
     }
 
     /// <summary>What every chunk of planes needs.</summary>
-    private readonly struct Job(int channels, float* x, float* w, float* bias, float* y, Vector512<float>[] columnMasks) : IPlaneRange512
+    private readonly struct Job(int channels, float* x, float* w, float* bias, float* y) : IPlaneRange512
     {
         public void Run<TStore>(long start, long end, TStore store) where TStore : struct, IVectorEpilogue512 => Planes(this, start, end, store);
 
         public readonly int Channels = channels;
         public readonly float* X = x, W = w, Bias = bias, Y = y;
-        public readonly Vector512<float>[] ColumnMasks = columnMasks;
     }
 
     /// <summary>
     /// Planes [start, end) in one loop, the masks loaded once and the channel stepped, not divided. Compiled optimized
     /// on first call: a chunk is a few hundred iterations of one loop, too few for on-stack replacement to leave the
-    /// unoptimized code, so until tiering caught up (a fraction of a second) the first calls ran ~10× slower.
+    /// unoptimized code, so until tiering caught up (a fraction of a second) the first calls ran ~10× slower. Never
+    /// inlined: a caller recompiled with profile data inlined it but ran out of inlining budget for its helpers.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Planes<TStore>(in Job job, long start, long end, TStore store) where TStore : struct, IVectorEpilogue512
     {
         float* x = job.X, y = job.Y, weights = job.W, biases = job.Bias;
         int channels = job.Channels;
-        var masks = job.ColumnMasks;
+        var masks = ColumnMaskTable;
         var left0 = masks[0]; var right0 = masks[1];
         var left1 = masks[2]; var right1 = masks[3];
         var left2 = masks[4]; var right2 = masks[5];
@@ -117,7 +118,7 @@ internal static unsafe class DepthwiseSevenBySevenAvx512
         // Outputs 0–15: the row above starts as 7 zeros (row −1) followed by inputs 0–8.
         var at = Avx512F.LoadVector512(input);
         var below = Avx512F.LoadVector512(input + Side);
-        var above = Shift(at, zero, 16 - Side);
+        var above = RowAboveFirst(at);
         var left0Sum = Column(k0, k3, k6, above, at, below, zero, false);
         var centre0 = Column(k1, k4, k7, above, at, below, initial, true);
         var right0Sum = Column(k2, k5, k8, above, at, below, zero, false);
@@ -128,24 +129,24 @@ internal static unsafe class DepthwiseSevenBySevenAvx512
         var left1Sum = Column(k0, k3, k6, above, at, below, zero, false);
         var centre1 = Column(k1, k4, k7, above, at, below, initial, true);
         var right1Sum = Column(k2, k5, k8, above, at, below, zero, false);
-        Avx512F.Store(output, store.Apply(centre0 + ((Shift(left0Sum, zero, 15) & left0) + (Shift(right1Sum, right0Sum, 1) & right0))));
+        Avx512F.Store(output, store.Apply(centre0 + ((FromLeft(left0Sum, zero) & left0) + (FromRight(right1Sum, right0Sum) & right0))));
 
         // Outputs 32–47: the row below is inputs 39–48 followed by zeros (row 7); input 48 alone, loaded as a scalar.
         var last = Vector512.CreateScalar(input[Plane - 1]);
         above = Avx512F.LoadVector512(input + 32 - Side);
         at = Avx512F.LoadVector512(input + 32);
-        below = Shift(last, at, Side);
+        below = RowBelowLast(last, at);
         var left2Sum = Column(k0, k3, k6, above, at, below, zero, false);
         var centre2 = Column(k1, k4, k7, above, at, below, initial, true);
         var right2Sum = Column(k2, k5, k8, above, at, below, zero, false);
-        Avx512F.Store(output + 16, store.Apply(centre1 + ((Shift(left1Sum, left0Sum, 15) & left1) + (Shift(right2Sum, right1Sum, 1) & right1))));
+        Avx512F.Store(output + 16, store.Apply(centre1 + ((FromLeft(left1Sum, left0Sum) & left1) + (FromRight(right2Sum, right1Sum) & right1))));
 
         // Output 48 (row 6, column 6): rows 5 and 6 of columns 5 and 6, in lane 0.
         var lastAbove = Vector512.CreateScalar(input[Plane - 1 - Side]);
         var centre3 = Avx512F.FusedMultiplyAdd(k4, last, Avx512F.FusedMultiplyAdd(k1, lastAbove, initial));
         var right3Sum = Avx512F.FusedMultiplyAdd(k5, last, Avx512F.Multiply(k2, lastAbove));
-        Avx512F.Store(output + 32, store.Apply(centre2 + ((Shift(left2Sum, left1Sum, 15) & left2) + (Shift(right3Sum, right2Sum, 1) & right2))));
-        output[Plane - 1] = store.Apply(centre3 + Shift(left2Sum, left2Sum, 15)).ToScalar();
+        Avx512F.Store(output + 32, store.Apply(centre2 + ((FromLeft(left2Sum, left1Sum) & left2) + (FromRight(right3Sum, right2Sum) & right2))));
+        output[Plane - 1] = store.Apply(centre3 + FromLeft(left2Sum, left2Sum)).ToScalar();
     }
 
     /// <summary>One tap column's sum over the rows above, at and below: a multiply first where there is nothing to add to.</summary>
@@ -158,8 +159,26 @@ internal static unsafe class DepthwiseSevenBySevenAvx512
         return Avx512F.FusedMultiplyAdd(kBelow, below, sum);
     }
 
-    /// <summary>Lanes <paramref name="lanes"/>.. of <paramref name="low"/> followed by the first lanes of <paramref name="high"/> (valignd).</summary>
+    // The lane shifts (valignd), each with its count written in: a shift taking its count as an argument compiles, when
+    // not inlined, to a jump over all 16 counts, and one caller inlining the plane loop without it ran 3× slower.
+
+    /// <summary>Lane j of <paramref name="sum"/> moved to lane j + 1, lane 0 from lane 15 of <paramref name="before"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Shift(Vector512<float> high, Vector512<float> low, [ConstantExpected(Min = 0, Max = 15)] byte lanes)
-        => Avx512F.AlignRight32(high.AsInt32(), low.AsInt32(), lanes).AsSingle();
+    private static Vector512<float> FromLeft(Vector512<float> sum, Vector512<float> before)
+        => Avx512F.AlignRight32(sum.AsInt32(), before.AsInt32(), 15).AsSingle();
+
+    /// <summary>Lane j + 1 of <paramref name="sum"/> moved to lane j, lane 15 from lane 0 of <paramref name="after"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> FromRight(Vector512<float> after, Vector512<float> sum)
+        => Avx512F.AlignRight32(after.AsInt32(), sum.AsInt32(), 1).AsSingle();
+
+    /// <summary>Inputs 0–15 moved up one row: 7 zeros (row −1), then inputs 0–8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> RowAboveFirst(Vector512<float> at)
+        => Avx512F.AlignRight32(at.AsInt32(), Vector512<int>.Zero, 16 - Side).AsSingle();
+
+    /// <summary>Inputs 32–47 moved down one row: inputs 39–47, then lane 0 of <paramref name="last"/> (input 48) and its zeros.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> RowBelowLast(Vector512<float> last, Vector512<float> at)
+        => Avx512F.AlignRight32(last.AsInt32(), at.AsInt32(), Side).AsSingle();
 }

@@ -41,9 +41,10 @@ internal static unsafe class DepthwiseStrideTwoSevenBySevenAvx512
 
     /// <summary>
     /// Planes [start, end) in one loop, masks and permute indices set up once, the channel stepped. Compiled optimized on
-    /// first call: a chunk's loop is too short for on-stack replacement to leave the unoptimized code.
+    /// first call: a chunk's loop is too short for on-stack replacement to leave the unoptimized code. Never inlined, so
+    /// its helpers are always inlined into it (a caller recompiled with profile data could run out of inlining budget).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Planes<TStore>(in Job job, long start, long end, TStore store) where TStore : struct, IVectorEpilogue512
     {
         float* x = job.X, y = job.Y, weights = job.W, biases = job.Bias;
