@@ -11,11 +11,13 @@ namespace Ompq.Kernels.Cpu;
 /// first copies each plane into a zero-padded scratch plane split into stride phases
 /// (<see cref="PaddedLayout"/>), so every tap of 8 consecutive outputs is one contiguous load whatever the
 /// stride. Bias, activation and fake quant are applied before the single store of each output vector.
-/// On AVX-512 the 3×3 stride-1 and stride-2 cases run 16-lane kernels instead: rows 7 to 16 wide padded by 1 one
+/// On AVX-512 the 3×3 stride-1 and stride-2 cases run 16-lane kernels instead: 7×7 planes padded by 1 as one flat array
+/// (<see cref="DepthwiseSevenBySevenAvx512"/>), other rows 7 to 16 wide padded by 1 one
 /// vector per row, each input row loaded once for its three output rows (<see cref="DepthwiseNarrowRowsAvx512"/>),
 /// other planes up to 32² padded by 1 flat (<see cref="DepthwiseStrideOneAvx512"/>), other stride-1 planes row by row
 /// (<see cref="DepthwiseRowsAvx512"/>),
-/// stride 2 with two-source permutes: 8 to 15 outputs wide padded by 1 one vector per output row, each input row
+/// stride 2 with two-source permutes: 14×14 to 7×7 written out for that size (<see cref="DepthwiseStrideTwoSevenBySevenAvx512"/>),
+/// 8 to 15 outputs wide padded by 1 one vector per output row, each input row
 /// loaded once (<see cref="DepthwiseStrideTwoNarrowAvx512"/>), others in <see cref="DepthwiseStrideTwoAvx512"/>.
 /// </summary>
 internal static unsafe class DepthwiseConv2d
@@ -23,6 +25,11 @@ internal static unsafe class DepthwiseConv2d
     public static void Forward(in Conv2dShape shape, float* x, float* w, float* bias, float* y, Epilogue epilogue, int threads, CpuIsa isa)
     {
         var s = shape;
+        if (isa == CpuIsa.Avx512 && DepthwiseSevenBySevenAvx512.Applies(s))
+        {
+            DepthwiseSevenBySevenAvx512.Forward(s, x, w, bias, y, epilogue, threads);
+            return;
+        }
         if (isa == CpuIsa.Avx512 && DepthwiseNarrowRowsAvx512.Applies(s))
         {
             DepthwiseNarrowRowsAvx512.Forward(s, x, w, bias, y, epilogue, threads);
@@ -36,6 +43,11 @@ internal static unsafe class DepthwiseConv2d
         if (isa == CpuIsa.Avx512 && DepthwiseRowsAvx512.Applies(s))
         {
             DepthwiseRowsAvx512.Forward(s, x, w, bias, y, epilogue, threads);
+            return;
+        }
+        if (isa == CpuIsa.Avx512 && DepthwiseStrideTwoSevenBySevenAvx512.Applies(s))
+        {
+            DepthwiseStrideTwoSevenBySevenAvx512.Forward(s, x, w, bias, y, epilogue, threads);
             return;
         }
         if (isa == CpuIsa.Avx512 && DepthwiseStrideTwoNarrowAvx512.Applies(s))

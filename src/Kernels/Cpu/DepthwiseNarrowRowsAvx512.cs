@@ -6,7 +6,7 @@ namespace Ompq.Kernels.Cpu;
 
 /// <summary>
 /// Depthwise 3×3 stride 1 "same" (padding 1) on planes whose rows fit one 16-lane vector (<see cref="MinWidth"/> to
-/// 16 wide: MobileNet's 14×14 and 7×7), read in place. Each input row is loaded once, as its left-, centre- and right-shifted
+/// 16 wide: MobileNet's 14×14; 7×7 goes to <see cref="DepthwiseSevenBySevenAvx512"/> first), read in place. Each input row is loaded once, as its left-, centre- and right-shifted
 /// copies (three masked loads: the lanes left of column 0 and right of the last column read as zeros, so no tap needs
 /// a mask afterwards, and nothing outside the row is touched), and feeds the three output rows it is a tap row of:
 /// three loads and nine FMAs per output row, against nine loads and the column-mask arithmetic of a flat layout. The

@@ -155,6 +155,52 @@ public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<T
     }
 
     /// <summary>
+    /// Depthwise planes with 7×7 outputs and their neighbours (5–9 per side, square or not; stride 2 from 10–18 inputs,
+    /// 13 and 14 giving 7): the flat 7×7 kernels and the dispatch around them. Every epilogue on the exact 7×7 outputs
+    /// (none, relu, relu6, relu6 with fake quant, fake quant alone), with and without bias; one epilogue per neighbour.
+    /// Unquantized outputs against torch, quantized ones against the same conv followed by the separate fake-quant op.
+    /// </summary>
+    [SkippableFact]
+    public void DepthwiseSevenBySevenOutputsEveryEpilogue()
+    {
+        var rng = new Random(14);
+        (int H, int W)[] strideOne = [(7, 7), (5, 5), (6, 6), (8, 8), (9, 9), (7, 5), (5, 7), (6, 7), (7, 6), (8, 7), (7, 8), (9, 7), (7, 9)];
+        (int H, int W)[] strideTwo = [(14, 14), (13, 13), (12, 12), (15, 15), (16, 16), (10, 10), (18, 18), (14, 13), (13, 14), (14, 12), (12, 14), (14, 16), (16, 14)];
+        var unsigned = QuantParams.Unsigned(4, 2f);
+        var symmetric = QuantParams.Symmetric(5, 3f);
+        (Activation Activation, QuantParams? Quant)[] epilogues =
+            [(Activation.None, null), (Activation.Relu, null), (Activation.Relu6, null), (Activation.Relu6, unsigned), (Activation.None, symmetric)];
+        int variant = 0;
+        foreach (int stride in new[] { 1, 2 })
+            foreach (var (h, w) in stride == 1 ? strideOne : strideTwo)
+            {
+                var plane = new Conv2dShape(1, 1, h, w, 1, 3, 3, stride, stride, 1, 1);
+                bool exact = plane.P == 7 && plane.Q == 7;
+                foreach (var (n, c) in new[] { (2, 5), (1, 17) })
+                    foreach (bool hasBias in exact ? new[] { true, false } : new[] { variant % 2 == 0 })
+                        for (int e = 0; e < epilogues.Length; e++)
+                        {
+                            if (!exact && e != variant % epilogues.Length) continue;
+                            var (activation, quant) = epilogues[e];
+                            var shape = new Conv2dShape(n, c, h, w, c, 3, 3, stride, stride, 1, 1, Groups: c);
+                            var x = RandomData.Uniform(rng, shape.InputSize);
+                            var weights = RandomData.Uniform(rng, shape.WeightSize);
+                            var bias = hasBias ? RandomData.Uniform(rng, shape.K) : null;
+                            var actual = RunConv2d(shape, x, weights, bias, new Epilogue(activation));
+                            var (expected, magnitude) = ConvCases.Reference(shape, x, weights, bias, activation);
+                            Close.Assert(expected, actual, 2e-5f, 1e-6f, $"depthwise {shape} {activation} bias={hasBias}", magnitude);
+                            if (quant is not { } q) continue;
+                            var fused = RunConv2d(shape, x, weights, bias, new Epilogue(activation, q));
+                            using var activated = Upload(actual);
+                            using var quantized = Backend.Allocate(actual.Length);
+                            Backend.FakeQuantPerTensor(q, activated, quantized, actual.Length);
+                            Assert.Equal(Download(quantized), fused);
+                        }
+                variant++;
+            }
+    }
+
+    /// <summary>
     /// MobileNet-like depthwise planes (7² and 14², and 28², 32² and 33² around the flat 16-lane kernel's size limit),
     /// both strides, batch above 1, channel counts that are not multiples of 16, with and without bias: ReLU6 against
     /// torch, and the fused output fake quant against the same conv followed by the separate fake-quant op (exactly).
