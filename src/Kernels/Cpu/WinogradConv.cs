@@ -181,12 +181,12 @@ internal static unsafe class WinogradConv
         bool simd = isa.HasAvx2();
         int h = s.H, w = s.W, c = s.C, padH = s.PadH, padW = s.PadW, tilesPerImage = tilesH * tilesW;
         long tiles = (long)s.N * tilesPerImage;
+        int images = s.N;
         nint xs = (nint)x, vs = (nint)v;
         if (WinogradTiles512.For(s, tilesH, tilesW, isa) is { } planes)
         {
             // Images inner: each point's V is then written as one sequential stream (a plane's 16 tiles follow the
             // previous image's), and the scattered side is the reads of 4 lines per plane instead of 16 line writes.
-            int images = s.N;
             CpuParallel.ForRange((long)s.N * c, threads, 64, (start, end) =>
             {
                 for (long pair = start; pair < end; pair++)
@@ -203,10 +203,11 @@ internal static unsafe class WinogradConv
         {
             float* padded = stackalloc float[pitch * rows];
             float* staged = stackalloc float[Points * Run];
-            for (long plane = start; plane < end; plane++)
+            for (long pair = start; pair < end; pair++)
             {
-                int image = (int)(plane / c), channel = (int)(plane % c);
-                float* src = (float*)xs + plane * h * w;
+                // Images inner, as in the vector transforms: each point's V is then written sequentially.
+                int channel = (int)(pair / images), image = (int)(pair % images);
+                float* src = (float*)xs + ((long)image * c + channel) * h * w;
                 new Span<float>(padded, pitch * rows).Clear();
                 for (int row = 0; row < h; row++)
                 {
@@ -320,11 +321,11 @@ internal static unsafe class WinogradConv
     {
         int p = s.P, q = s.Q, k = s.K, tilesPerImage = tilesH * tilesW;
         long tiles = (long)s.N * tilesPerImage;
+        int images = s.N;
         nint ms = (nint)m, ys = (nint)y, bs = (nint)bias;
         var e = epilogue;
         if (WinogradTiles512.For(s, tilesH, tilesW, isa) is { } planes)
         {
-            int images = s.N;
             CpuParallel.ForRange((long)s.N * k, threads, 64, (start, end) =>
             {
                 for (long pair = start; pair < end; pair++)
@@ -342,11 +343,11 @@ internal static unsafe class WinogradConv
         {
             float* t = stackalloc float[8];
             float* staged = stackalloc float[Points * Run];
-            for (long plane = start; plane < end; plane++)
+            for (long pair = start; pair < end; pair++)
             {
-                int image = (int)(plane / k), channel = (int)(plane % k);
-                float* src = (float*)ms + (long)channel * tiles + (long)image * tilesPerImage;
-                float* dst = (float*)ys + plane * p * q;
+                int channel = (int)(pair / images), image = (int)(pair % images);
+                float* src = (float*)ms + pair * tilesPerImage;
+                float* dst = (float*)ys + ((long)image * k + channel) * p * q;
                 for (int run0 = 0; run0 < tilesPerImage; run0 += Run)
                 {
                     int count = Math.Min(Run, tilesPerImage - run0);
