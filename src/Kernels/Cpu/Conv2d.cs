@@ -5,7 +5,8 @@ namespace Ompq.Kernels.Cpu;
 /// packed on the fly from the input (<see cref="ConvB"/>), or is the NCHW input itself for 1×1 stride-1
 /// unpadded convolutions. Bias, activation and fake quant are fused into the tile stores.
 /// Depthwise convolutions go to their own direct kernel, 3×3 stride-1 layers to <see cref="WinogradConv"/> where it wins
-/// (<see cref="WinogradConv.Applies"/>: on AVX-512 32+ channels on planes up to 32 wide, else 256+ channels up to 8×8),
+/// (<see cref="WinogradConv.Applies"/>: on AVX-512 32+ channels on planes up to 32 wide, else 256+ channels, or 64+ on
+/// planes of 14×14 and more),
 /// and on AVX-512 stride-1 windows with reductions of at most one AVX2 GEMM slice (<see cref="GemmBlocking.KC"/>) to
 /// <see cref="StrideOneConv"/>. The portable path runs the same GEMM
 /// route with its own micro-kernel and element-wise packing, and its own depthwise kernel.

@@ -27,32 +27,35 @@ internal static unsafe class WinogradConv
         if (s.R != 3 || s.S != 3 || s.StrideH != 1 || s.StrideW != 1 || s.DilationH != 1 || s.DilationW != 1 || s.Groups != 1
             || s.P < 2 || s.Q < 2)
             return false;
-        if (WinogradTiles512.Fits(s, (s.P + 1) / 2, (s.Q + 1) / 2, isa))
-            return s.C >= VectorMinChannels && s.K >= VectorMinChannels;
-        return s.C >= MinChannels && s.K >= MinChannels && (long)s.P * s.Q <= MaxOutputPlane
-            && ((s.P + 1) / 2 * 2 + 2) * ((s.Q + 1) / 2 * 2 + 2) <= MaxPaddedPlane;
+        // On AVX-512, planes too wide for the vector transforms stay direct: 64 ch at 56×56 runs even either way there.
+        if (isa == CpuIsa.Avx512)
+            return WinogradTiles512.Fits(s, (s.P + 1) / 2, (s.Q + 1) / 2, isa) && s.C >= VectorMinChannels && s.K >= VectorMinChannels;
+        if (((s.P + 1) / 2 * 2 + 2) * ((s.Q + 1) / 2 * 2 + 2) > MaxPaddedPlane) return false;
+        int channels = Math.Min(s.C, s.K);
+        return channels >= MinChannels || (channels >= MinChannelsLargePlane && (long)s.P * s.Q >= LargePlane);
     }
 
     /// <summary>
-    /// Channels in and out from which Winograd wins with the AVX-512 transforms (planes up to 32 wide): one thread,
-    /// Xeon, against the direct GEMM route: 32 channels at 32×32 1.5× and 16×16 1.4× faster, 16 channels at 32×32
-    /// 1.2× slower; 64 at 28×28 even, 128 at 28×28 1.3× and 256 at 14×14 1.5× faster.
+    /// Where Winograd wins with the AVX-512 transforms (planes up to 32 wide): one thread, Xeon, against the direct GEMM
+    /// route: 32 channels at 32×32 1.5× and 16×16 1.4× faster, 16 channels at 32×32 1.2× slower; 64 at 28×28 even, 128 at
+    /// 28×28 1.3× and 256 at 14×14 1.5× faster.
     /// </summary>
     private const int VectorMinChannels = 32;
 
     /// <summary>
-    /// Channels in and out from which the 2.25× fewer FMAs outweigh the transforms' passes over (C + K)·16 floats per tile
-    /// (~2.5 ns per float against ~0.011 ns per FMA flop on one Xeon core: break-even near C = K = 180; measured at 64
-    /// channels, 128×64×7×7, it was 1.7× slower than the direct GEMM).
+    /// With the scalar/SSE transforms (AVX2 and portable paths), channels from which Winograd wins on any plane: 256 at
+    /// 7×7 even with the AVX2 GEMM, 1.58× faster at 14×14 (one thread, Xeon, AVX2 pinned).
     /// </summary>
     private const int MinChannels = 256;
 
     /// <summary>
-    /// Output planes up to 8×8 (ResNet's last stage) for the scalar/SSE transforms: there the direct GEMM is slowest against
-    /// libtorch (1 thread, Xeon: 0.56× → 0.69× on 32×512×7×7). On 14×14 and larger planes those transforms cost as much as
-    /// the FMAs saved.
+    /// With the scalar/SSE transforms, from 64 channels on planes of 14×14 and more: AVX2 pinned, one thread, against the
+    /// direct GEMM route, 64 ch 56×56 1.3×, 64 ch 28×28 1.16×, 128 ch 28×28 1.28× faster, 64 ch 14×14 even; below that it
+    /// loses (128 ch at 7×7 −4 %, 32 ch at 32×32 −17 %). The portable path wins 1.35–2× on all of these.
     /// </summary>
-    private const int MaxOutputPlane = 64;
+    private const int MinChannelsLargePlane = 64;
+
+    private const int LargePlane = 14 * 14;
 
     /// <summary>Floats of one zero-padded input plane, kept on the stack of the input transform (32 KiB: a 62×62 output plane).</summary>
     private const int MaxPaddedPlane = 8192;

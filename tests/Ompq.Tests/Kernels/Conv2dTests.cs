@@ -32,8 +32,9 @@ public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<T
     /// Deep layers on small planes (7×7, 14×14) over several images, as in ResNet's last stages and MobileNet's pointwise
     /// convolutions: those batch all images into one GEMM per group, with reductions of several K slices, weight panels
     /// of full and partial height, and column panels that straddle images; 3×3 stride-1 layers of 256+ channels on planes
-    /// up to 8×8 (odd, even, padding 0–2) go through Winograd's F(2×2, 3×3), and on AVX-512 those of 32+ channels on
-    /// planes up to 32 wide (14², 28², 29² cropped from 16 tiles a row). Bias with relu, or relu6 with fake quant.
+    /// up to 8×8 (odd, even, padding 0–2) go through Winograd's F(2×2, 3×3), and so do those of 64+ channels on 14² and
+    /// larger planes (14², 18²), and on AVX-512 those of 32+ channels on planes up to 32 wide (14², 28², 29² cropped from
+    /// 16 tiles a row). Bias with relu, or relu6 with fake quant.
     /// </summary>
     /// <summary>
     /// Winograd on planes that are not square: tiles counted along rows and columns separately (4×14: 2×7 tiles in one
@@ -72,6 +73,8 @@ public abstract class Conv2dTests<TFixture>(TFixture fixture) : KernelTestBase<T
     [InlineData(2, 48, 14, 36, 3, 1, 1, true)]
     [InlineData(1, 32, 28, 33, 3, 1, 1, false)]
     [InlineData(2, 40, 31, 32, 3, 1, 0, true)]
+    [InlineData(1, 64, 14, 66, 3, 1, 1, true)]
+    [InlineData(2, 70, 20, 64, 3, 1, 0, false)]
     public void DeepLayersOnSmallPlanes(int n, int c, int plane, int k, int kernel, int stride, int pad, bool fakeQuant)
     {
         var shape = Conv2dShape.Square(n, c, plane, plane, k, kernel, stride, pad);
